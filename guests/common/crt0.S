@@ -1,3 +1,4 @@
+    .file "crt0.S"
 # Machine-mode start-up shared by the bare-metal guests: stack, bss, default trap
 # handler, then main(); main's return value is the exit code (0 = pass).
     .section .text.init, "ax"

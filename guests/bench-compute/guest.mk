@@ -1,0 +1,1 @@
+# Integer compute benchmark; everything is in bench.c (see its header for debug builds).
