@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Text.Json;
+using Hypervisor.Loading;
+using Hypervisor.Machine;
+
+namespace Hypervisor.Cli.Commands;
+
+/// <summary><c>hv run &lt;guest.elf&gt;</c>: runs one guest with the terminal connected to its UART, like <c>qemu-system-riscv32 -nographic</c>.</summary>
+public static class RunCommand
+{
+    public static Command Build(CliContext context)
+    {
+        var target = new Argument<string>("target") { Description = "Guest ELF to run" };
+        var engine = new Option<string>("--engine") { Description = "Execution engine: interp, bt or hybrid", DefaultValueFactory = _ => "interp" };
+        var memory = new Option<string>("--memory") { Description = "Guest RAM size (e.g. 128M, 64MiB, 512K)", DefaultValueFactory = _ => "128M" };
+        var maxInstructions = new Option<ulong?>("--max-instructions") { Description = "Stop the guest after this many instructions (exit code 124)" };
+        var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on the last line of stdout" };
+        var command = new Command("run", "Run a guest ELF") { target, engine, memory, maxInstructions, json };
+        command.SetAction(parse => Execute(context,
+            parse.GetValue(target)!,
+            parse.GetValue(engine)!,
+            parse.GetValue(memory)!,
+            parse.GetValue(maxInstructions),
+            parse.GetValue(json)));
+        return command;
+    }
+
+    private static int Execute(CliContext context, string target, string engineName, string memoryText, ulong? maxInstructions, bool json)
+    {
+        if (!EngineFactory.TryParse(engineName, out EngineKind engine))
+        {
+            throw new CliException($"--engine: '{engineName}' is not an engine (interp, bt, hybrid)");
+        }
+        uint memory;
+        try
+        {
+            memory = MachineConfig.ParseSize(memoryText);
+        }
+        catch (FormatException e)
+        {
+            throw new CliException($"--memory: {e.Message}");
+        }
+        var config = new MachineConfig { MemorySize = memory, Engine = engine };
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"--memory: {e.Message}");
+        }
+        if (maxInstructions == 0)
+        {
+            throw new CliException("--max-instructions: must be at least 1");
+        }
+
+        VirtualMachine vm;
+        var console = new ConsoleBridge(context);
+        try
+        {
+            ElfImage image = ElfImage.Load(target);
+            vm = new VirtualMachine(Path.GetFileNameWithoutExtension(target), image, config, console.Write);
+        }
+        catch (ElfLoadException e)
+        {
+            throw new CliException(e.Message);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new CliException($"--engine: {e.Message}");
+        }
+
+        console.AttachInput(vm.Uart);
+        var runner = new GuestRunner(vm)
+        {
+            BetweenSlices = console.Flush,
+            WaitForInput = console.WaitForInput,
+        };
+        RunSummary summary = runner.Run(maxInstructions ?? ulong.MaxValue, context.Cancel);
+        console.Flush();
+        context.Error.WriteLine(Describe(vm, summary));
+        if (summary.Fault is not null)
+        {
+            context.Error.WriteLine(summary.Fault.ToString());
+        }
+        if (json)
+        {
+            console.EnsureNewline();
+            context.WriteOutLine(JsonSerializer.Serialize(new
+            {
+                exitCode = summary.ProcessExitCode,
+                guestCode = summary.GuestCode,
+                end = summary.End.ToString(),
+                instret = summary.Instret,
+                wallSeconds = Math.Round(summary.WallSeconds, 6),
+                mips = Math.Round(summary.Mips, 3),
+                engine = summary.Engine,
+            }));
+        }
+        return summary.ProcessExitCode;
+    }
+
+    private static string Describe(VirtualMachine vm, RunSummary s)
+    {
+        string how = s.End switch
+        {
+            RunEnd.PoweredOff => s.GuestCode == 0 ? "powered off (pass)" : $"powered off (fail, code {s.GuestCode})",
+            RunEnd.InstructionLimit => "stopped at the --max-instructions limit",
+            RunEnd.GuestFault => "stopped on a fatal guest fault",
+            RunEnd.HaltedIdle => "halted: idle in WFI with nothing that can wake it",
+            _ => "interrupted",
+        };
+        return $"hv: {vm.Name}: {how}; {s.Instret:N0} instructions in {s.WallSeconds:F3} s ({s.Mips:F1} MIPS, {s.Engine})";
+    }
+}

@@ -1,0 +1,3 @@
+using Hypervisor.Cli;
+
+return HvApp.Run(args, CliContext.FromConsole());

@@ -1,0 +1,69 @@
+using Hypervisor.Isa;
+using Hypervisor.Memory;
+
+namespace Hypervisor.Engines.Interpreter;
+
+/// <summary>Pre-decoded instructions, one array of 1024 slots per physical code page, filled lazily.</summary>
+/// <remarks>
+/// A slot holds <see cref="Opcode.Undecoded"/> until its word is first executed. Pages handed out
+/// are marked as code pages on the bus, so any store into them (from any engine path, MMU A/D
+/// updates and AMOs included) arrives in <see cref="OnCodeWritten"/>, which resets just the slots the
+/// store overlapped: the next fetch decodes the new word. That keeps the cache coherent without
+/// FENCE.I, as QEMU is.
+/// </remarks>
+public sealed class DecodeCache : ICodeWriteObserver
+{
+    public const int SlotsPerPage = 1024;
+
+    private readonly SystemBus _bus;
+    private readonly Dictionary<uint, Instruction[]> _pages = [];
+
+    public DecodeCache(SystemBus bus)
+    {
+        _bus = bus;
+        bus.AddCodeObserver(this);
+    }
+
+    /// <summary>Number of pages holding decoded instructions.</summary>
+    public int PageCount => _pages.Count;
+
+    /// <summary>Slots reset by stores into code.</summary>
+    public long Invalidations { get; private set; }
+
+    /// <summary>The decoded-slot array of the physical page at <paramref name="physicalPage"/>.</summary>
+    public Instruction[] GetPage(uint physicalPage)
+    {
+        if (!_pages.TryGetValue(physicalPage, out Instruction[]? slots))
+        {
+            slots = new Instruction[SlotsPerPage];
+            _pages.Add(physicalPage, slots);
+            _bus.MarkCodePage(physicalPage);
+        }
+        return slots;
+    }
+
+    /// <summary>Decodes the word at <paramref name="physicalAddress"/> into its slot.</summary>
+    public Instruction Fill(Instruction[] page, uint physicalAddress)
+    {
+        uint word = _bus.Ram.Read(physicalAddress - _bus.Ram.Base, 4);
+        Instruction decoded = Decoder.Decode(word);
+        page[(physicalAddress >> 2) & (SlotsPerPage - 1)] = decoded;
+        return decoded;
+    }
+
+    public void OnCodeWritten(uint physicalAddress, int size)
+    {
+        uint first = physicalAddress & ~3u;
+        uint last = (physicalAddress + (uint)size - 1) & ~3u;
+        for (uint a = first; a <= last; a += 4)
+        {
+            if (_pages.TryGetValue(a & ~0xFFFu, out Instruction[]? slots))
+            {
+                slots[(a >> 2) & (SlotsPerPage - 1)] = default;
+                Invalidations++;
+            }
+        }
+    }
+
+    public void Clear() => _pages.Clear();
+}

@@ -1,0 +1,158 @@
+using ELFSharp.ELF;
+using ELFSharp.ELF.Sections;
+using ELFSharp.ELF.Segments;
+
+namespace Hypervisor.Loading;
+
+/// <summary>One PT_LOAD segment of a guest image.</summary>
+public sealed record LoadSegment(uint PhysicalAddress, uint MemorySize, byte[] Data);
+
+/// <summary>A function or object symbol from the image's symbol table.</summary>
+public sealed record ElfSymbol(string Name, uint Address, uint Size, bool IsFunction);
+
+/// <summary>A parsed RV32 guest ELF: its loadable segments, entry point and symbols (read with ELFSharp).</summary>
+public sealed class ElfImage
+{
+    private const ushort MachineRiscV = 243;
+
+    private ElfImage(string path, uint entry, IReadOnlyList<LoadSegment> segments, IReadOnlyList<ElfSymbol> symbols)
+    {
+        Path = path;
+        Entry = entry;
+        Segments = segments;
+        Symbols = symbols;
+    }
+
+    public string Path { get; }
+
+    public uint Entry { get; }
+
+    public IReadOnlyList<LoadSegment> Segments { get; }
+
+    public IReadOnlyList<ElfSymbol> Symbols { get; }
+
+    /// <summary>Address of a symbol, if the image has it (e.g. HTIF's <c>tohost</c>).</summary>
+    public uint? FindSymbol(string name)
+    {
+        foreach (ElfSymbol s in Symbols)
+        {
+            if (s.Name == name)
+            {
+                return s.Address;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Reads and validates an image; throws <see cref="ElfLoadException"/> with a clear message otherwise.</summary>
+    public static ElfImage Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ElfLoadException($"{path}: no such file");
+        }
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (IOException e)
+        {
+            throw new ElfLoadException($"{path}: cannot read: {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ElfLoadException($"{path}: cannot read: {e.Message}");
+        }
+        return Parse(path, bytes);
+    }
+
+    /// <summary>Parses an image from bytes; <paramref name="name"/> is used in error messages.</summary>
+    public static ElfImage Parse(string name, byte[] bytes)
+    {
+        if (bytes.Length < 20 || bytes[0] != 0x7F || bytes[1] != (byte)'E' || bytes[2] != (byte)'L' || bytes[3] != (byte)'F')
+        {
+            throw new ElfLoadException($"{name}: not an ELF file");
+        }
+        if (bytes[4] != 1)
+        {
+            throw new ElfLoadException($"{name}: a {(bytes[4] == 2 ? "64" : "unknown")}-bit ELF; the guest machine is RV32 and needs a 32-bit ELF");
+        }
+        if (bytes[5] != 1)
+        {
+            throw new ElfLoadException($"{name}: a big-endian ELF; RISC-V guests are little-endian");
+        }
+        ushort machine = (ushort)(bytes[18] | (bytes[19] << 8));
+        if (machine != MachineRiscV)
+        {
+            throw new ElfLoadException($"{name}: an ELF for machine {machine}, not RISC-V ({MachineRiscV})");
+        }
+
+        ELF<uint> elf;
+        try
+        {
+            if (!ELFReader.TryLoad(new MemoryStream(bytes), true, out IELF? parsed) || parsed is not ELF<uint> e32)
+            {
+                throw new ElfLoadException($"{name}: malformed ELF (headers could not be read)");
+            }
+            elf = e32;
+        }
+        catch (ElfLoadException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or IndexOutOfRangeException or OverflowException or NotSupportedException or EndOfStreamException)
+        {
+            throw new ElfLoadException($"{name}: malformed ELF ({e.Message})");
+        }
+
+        using (elf)
+        {
+            if (elf.Type != FileType.Executable)
+            {
+                throw new ElfLoadException($"{name}: an ELF of type {elf.Type}; a guest must be a statically linked executable");
+            }
+            var segments = new List<LoadSegment>();
+            foreach (Segment<uint> seg in elf.Segments)
+            {
+                if (seg.Type != SegmentType.Load || seg.Size == 0)
+                {
+                    continue;
+                }
+                if (seg.FileSize > seg.Size)
+                {
+                    throw new ElfLoadException($"{name}: segment at 0x{seg.PhysicalAddress:x8} has a file size larger than its memory size");
+                }
+                byte[] data;
+                try
+                {
+                    data = seg.GetFileContents();
+                }
+                catch (Exception e) when (e is ArgumentException or IOException or IndexOutOfRangeException or OverflowException or EndOfStreamException)
+                {
+                    throw new ElfLoadException($"{name}: segment at 0x{seg.PhysicalAddress:x8} lies outside the file ({e.Message})");
+                }
+                segments.Add(new LoadSegment(seg.PhysicalAddress, seg.Size, data));
+            }
+            if (segments.Count == 0)
+            {
+                throw new ElfLoadException($"{name}: no loadable (PT_LOAD) segments");
+            }
+            var symbols = new List<ElfSymbol>();
+            foreach (ISection section in elf.Sections)
+            {
+                if (section is ISymbolTable table)
+                {
+                    foreach (ISymbolEntry entry in table.Entries)
+                    {
+                        if (entry is SymbolEntry<uint> s && !string.IsNullOrEmpty(s.Name) && s.PointedSectionIndex != 0)
+                        {
+                            symbols.Add(new ElfSymbol(s.Name, s.Value, s.Size, s.Type == SymbolType.Function));
+                        }
+                    }
+                }
+            }
+            return new ElfImage(name, elf.EntryPoint, segments, symbols);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using Hypervisor.Cpu;
+using Hypervisor.Engines;
+using Hypervisor.Engines.Interpreter;
+using Hypervisor.Memory;
+
+namespace Hypervisor.Machine;
+
+/// <summary>Builds the engine a VM's configuration names.</summary>
+public static class EngineFactory
+{
+    public static IExecutionEngine Create(EngineKind kind, Hart hart, SystemBus bus) => kind switch
+    {
+        EngineKind.Interpreter => new InterpreterEngine(hart, bus),
+        _ => throw new NotSupportedException($"the {Names(kind)} engine is not built yet; use --engine interp"),
+    };
+
+    public static string Names(EngineKind kind) => kind switch
+    {
+        EngineKind.Interpreter => "interp",
+        EngineKind.BinaryTranslator => "bt",
+        _ => "hybrid",
+    };
+
+    /// <summary>Parses "interp", "bt" or "hybrid" (and a few long spellings).</summary>
+    public static bool TryParse(string text, out EngineKind kind)
+    {
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "interp": case "interpreter": kind = EngineKind.Interpreter; return true;
+            case "bt": case "translator": case "binary-translator": kind = EngineKind.BinaryTranslator; return true;
+            case "hybrid": kind = EngineKind.Hybrid; return true;
+            default: kind = default; return false;
+        }
+    }
+}
