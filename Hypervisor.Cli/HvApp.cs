@@ -21,7 +21,7 @@ public static class HvApp
         }
         try
         {
-            return parsed.Invoke(new InvocationConfiguration { Output = context.Error, Error = context.Error });
+            return parsed.Invoke(new InvocationConfiguration { Output = context.Error, Error = context.Error, EnableDefaultExceptionHandler = false });
         }
         catch (CliException e)
         {

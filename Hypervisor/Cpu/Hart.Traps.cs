@@ -42,6 +42,7 @@ public sealed partial class Hart
     /// (think mtvec = 0 and a guest that jumped into nowhere); that is reported as a fatal guest
     /// fault and the vCPU stops, instead of burning its slices.
     /// </remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public void RaiseException(ExceptionCause cause, uint tval)
     {
         HartState s = State;

@@ -11,6 +11,12 @@ public enum Opcode : byte
     Undecoded = 0,
     Illegal,
 
+    /// <summary>
+    /// No effect but pc += 4. The decoder never produces it; engines' pre-decoders use it for
+    /// register-only instructions that write x0 (NOP and the HINT encodings), so they need no x0 check.
+    /// </summary>
+    Nop,
+
     // RV32I: upper immediates and jumps
     Lui, Auipc, Jal, Jalr,
     // branches
@@ -43,6 +49,10 @@ public static class OpcodeInfo
 
     /// <summary>Instructions emulated by a monitor routine (callout) rather than inline code.</summary>
     public static bool IsSystem(Opcode op) => op is >= Opcode.FenceI and <= Opcode.Csrrci;
+
+    /// <summary>Instructions whose only effects are writing rd and advancing pc (so with rd = x0 they are NOPs).</summary>
+    public static bool IsRegisterOnly(Opcode op) =>
+        op is Opcode.Lui or Opcode.Auipc or (>= Opcode.Addi and <= Opcode.Srai) or (>= Opcode.Add and <= Opcode.Remu);
 
     /// <summary>Loads, stores and atomics: the ones that may fault on a memory access.</summary>
     public static bool IsMemory(Opcode op) => op is (>= Opcode.Lb and <= Opcode.Sw) or (>= Opcode.LrW and <= Opcode.AmomaxuW);

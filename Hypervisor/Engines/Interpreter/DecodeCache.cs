@@ -42,13 +42,19 @@ public sealed class DecodeCache : ICodeWriteObserver
         return slots;
     }
 
-    /// <summary>Decodes the word at <paramref name="physicalAddress"/> into its slot.</summary>
-    public Instruction Fill(Instruction[] page, uint physicalAddress)
+    /// <summary>Decodes the word at <paramref name="physicalAddress"/> into its slot and returns the slot.</summary>
+    /// <remarks>Register-only instructions that write x0 become <see cref="Opcode.Nop"/>, so the interpreter never writes x0 for them.</remarks>
+    public ref Instruction Fill(Instruction[] page, uint physicalAddress)
     {
         uint word = _bus.Ram.Read(physicalAddress - _bus.Ram.Base, 4);
         Instruction decoded = Decoder.Decode(word);
-        page[(physicalAddress >> 2) & (SlotsPerPage - 1)] = decoded;
-        return decoded;
+        if (decoded.Rd == 0 && OpcodeInfo.IsRegisterOnly(decoded.Op))
+        {
+            decoded = new Instruction(Opcode.Nop, 0, decoded.Rs1, decoded.Rs2, decoded.Imm, word);
+        }
+        ref Instruction slot = ref page[(physicalAddress >> 2) & (SlotsPerPage - 1)];
+        slot = decoded;
+        return ref slot;
     }
 
     public void OnCodeWritten(uint physicalAddress, int size)

@@ -88,98 +88,106 @@ public sealed class InterpreterEngine : IExecutionEngine
     private ChunkExit RunChunk(ulong n)
     {
         HartState s = _s;
-        Hart hart = _hart;
         Mmu mmu = _mmu;
-        DecodeCache cache = Cache;
-        uint[] x = s.X;
-        ulong stop = s.Cycle + n;
+        var x = new RegisterFile(s.X);
+        ulong cycle = s.Cycle;
+        ulong stop = cycle + n;
         uint pc = s.Pc;
         uint pageTag = 1;
-        uint pagePhysical = 0;
         Instruction[] page = NoPage;
 
-        while (s.Cycle < stop)
+        // Register and branch instructions cannot change interrupt state or ask for a stop, so
+        // only memory accesses (MMIO), callouts and traps look at Attention afterwards: that is
+        // the interrupt check after every instruction, done where the answer can have changed.
+        // s.Cycle is synchronised before anything that can read the clock (MMIO, callouts, traps).
+        while (cycle < stop)
         {
             if ((pc & 0xFFFFF000) != pageTag)
             {
+                s.Cycle = cycle;
                 if (!mmu.TranslateFetch(pc, out uint pa))
                 {
                     goto Fault;
                 }
-                pagePhysical = pa & 0xFFFFF000;
-                page = cache.GetPage(pagePhysical);
+                _pagePhysical = pa & 0xFFFFF000;
+                page = Cache.GetPage(_pagePhysical);
                 pageTag = pc & 0xFFFFF000;
             }
-            Instruction i = page[(pc >> 2) & (DecodeCache.SlotsPerPage - 1)];
+            ref Instruction i = ref page[(pc >> 2) & (DecodeCache.SlotsPerPage - 1)];
             if (i.Op == Opcode.Undecoded)
             {
-                i = cache.Fill(page, pagePhysical | (pc & 0xFFF));
+                i = ref Cache.Fill(page, _pagePhysical | (pc & 0xFFF));
             }
             uint value;
             uint target;
             switch (i.Op)
             {
-                case Opcode.Lui: x[i.Rd] = (uint)i.Imm; pc += 4; break;
-                case Opcode.Auipc: x[i.Rd] = pc + (uint)i.Imm; pc += 4; break;
+                case Opcode.Nop: pc += 4; cycle++; continue;
+                case Opcode.Lui: x[i.Rd] = (uint)i.Imm; pc += 4; cycle++; continue;
+                case Opcode.Auipc: x[i.Rd] = pc + (uint)i.Imm; pc += 4; cycle++; continue;
                 case Opcode.Jal:
                     target = pc + (uint)i.Imm;
                     if ((target & 3) != 0) { goto Misaligned; }
                     x[i.Rd] = pc + 4;
+                    x[0] = 0;
                     pc = target;
-                    break;
+                    cycle++;
+                    continue;
                 case Opcode.Jalr:
                     target = (x[i.Rs1] + (uint)i.Imm) & ~1u;
                     if ((target & 3) != 0) { goto Misaligned; }
                     x[i.Rd] = pc + 4;
+                    x[0] = 0;
                     pc = target;
-                    break;
+                    cycle++;
+                    continue;
 
-                case Opcode.Beq: if (x[i.Rs1] == x[i.Rs2]) { goto Branch; } pc += 4; break;
-                case Opcode.Bne: if (x[i.Rs1] != x[i.Rs2]) { goto Branch; } pc += 4; break;
-                case Opcode.Blt: if ((int)x[i.Rs1] < (int)x[i.Rs2]) { goto Branch; } pc += 4; break;
-                case Opcode.Bge: if ((int)x[i.Rs1] >= (int)x[i.Rs2]) { goto Branch; } pc += 4; break;
-                case Opcode.Bltu: if (x[i.Rs1] < x[i.Rs2]) { goto Branch; } pc += 4; break;
-                case Opcode.Bgeu: if (x[i.Rs1] >= x[i.Rs2]) { goto Branch; } pc += 4; break;
+                case Opcode.Beq: if (x[i.Rs1] == x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
+                case Opcode.Bne: if (x[i.Rs1] != x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
+                case Opcode.Blt: if ((int)x[i.Rs1] < (int)x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
+                case Opcode.Bge: if ((int)x[i.Rs1] >= (int)x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
+                case Opcode.Bltu: if (x[i.Rs1] < x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
+                case Opcode.Bgeu: if (x[i.Rs1] >= x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
 
-                case Opcode.Lb: if (!mmu.Load8(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = (uint)(sbyte)value; pc += 4; break;
-                case Opcode.Lh: if (!mmu.Load16(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = (uint)(short)value; pc += 4; break;
-                case Opcode.Lw: if (!mmu.Load32(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = value; pc += 4; break;
-                case Opcode.Lbu: if (!mmu.Load8(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = value; pc += 4; break;
-                case Opcode.Lhu: if (!mmu.Load16(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = value; pc += 4; break;
+                case Opcode.Lb: s.Cycle = cycle; if (!mmu.Load8(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = (uint)(sbyte)value; goto LoadDone;
+                case Opcode.Lh: s.Cycle = cycle; if (!mmu.Load16(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = (uint)(short)value; goto LoadDone;
+                case Opcode.Lw: s.Cycle = cycle; if (!mmu.Load32(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = value; goto LoadDone;
+                case Opcode.Lbu: s.Cycle = cycle; if (!mmu.Load8(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = value; goto LoadDone;
+                case Opcode.Lhu: s.Cycle = cycle; if (!mmu.Load16(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = value; goto LoadDone;
 
-                case Opcode.Sb: if (!mmu.Store8(x[i.Rs1] + (uint)i.Imm, x[i.Rs2])) { goto Fault; } pc += 4; break;
-                case Opcode.Sh: if (!mmu.Store16(x[i.Rs1] + (uint)i.Imm, x[i.Rs2])) { goto Fault; } pc += 4; break;
-                case Opcode.Sw: if (!mmu.Store32(x[i.Rs1] + (uint)i.Imm, x[i.Rs2])) { goto Fault; } pc += 4; break;
+                case Opcode.Sb: s.Cycle = cycle; if (!mmu.Store8(x[i.Rs1] + (uint)i.Imm, x[i.Rs2])) { goto Fault; } goto MemoryDone;
+                case Opcode.Sh: s.Cycle = cycle; if (!mmu.Store16(x[i.Rs1] + (uint)i.Imm, x[i.Rs2])) { goto Fault; } goto MemoryDone;
+                case Opcode.Sw: s.Cycle = cycle; if (!mmu.Store32(x[i.Rs1] + (uint)i.Imm, x[i.Rs2])) { goto Fault; } goto MemoryDone;
 
-                case Opcode.Addi: x[i.Rd] = x[i.Rs1] + (uint)i.Imm; pc += 4; break;
-                case Opcode.Slti: x[i.Rd] = (int)x[i.Rs1] < i.Imm ? 1u : 0u; pc += 4; break;
-                case Opcode.Sltiu: x[i.Rd] = x[i.Rs1] < (uint)i.Imm ? 1u : 0u; pc += 4; break;
-                case Opcode.Xori: x[i.Rd] = x[i.Rs1] ^ (uint)i.Imm; pc += 4; break;
-                case Opcode.Ori: x[i.Rd] = x[i.Rs1] | (uint)i.Imm; pc += 4; break;
-                case Opcode.Andi: x[i.Rd] = x[i.Rs1] & (uint)i.Imm; pc += 4; break;
-                case Opcode.Slli: x[i.Rd] = x[i.Rs1] << i.Imm; pc += 4; break;
-                case Opcode.Srli: x[i.Rd] = x[i.Rs1] >> i.Imm; pc += 4; break;
-                case Opcode.Srai: x[i.Rd] = (uint)((int)x[i.Rs1] >> i.Imm); pc += 4; break;
+                case Opcode.Addi: x[i.Rd] = x[i.Rs1] + (uint)i.Imm; pc += 4; cycle++; continue;
+                case Opcode.Slti: x[i.Rd] = (int)x[i.Rs1] < i.Imm ? 1u : 0u; pc += 4; cycle++; continue;
+                case Opcode.Sltiu: x[i.Rd] = x[i.Rs1] < (uint)i.Imm ? 1u : 0u; pc += 4; cycle++; continue;
+                case Opcode.Xori: x[i.Rd] = x[i.Rs1] ^ (uint)i.Imm; pc += 4; cycle++; continue;
+                case Opcode.Ori: x[i.Rd] = x[i.Rs1] | (uint)i.Imm; pc += 4; cycle++; continue;
+                case Opcode.Andi: x[i.Rd] = x[i.Rs1] & (uint)i.Imm; pc += 4; cycle++; continue;
+                case Opcode.Slli: x[i.Rd] = x[i.Rs1] << i.Imm; pc += 4; cycle++; continue;
+                case Opcode.Srli: x[i.Rd] = x[i.Rs1] >> i.Imm; pc += 4; cycle++; continue;
+                case Opcode.Srai: x[i.Rd] = (uint)((int)x[i.Rs1] >> i.Imm); pc += 4; cycle++; continue;
 
-                case Opcode.Add: x[i.Rd] = x[i.Rs1] + x[i.Rs2]; pc += 4; break;
-                case Opcode.Sub: x[i.Rd] = x[i.Rs1] - x[i.Rs2]; pc += 4; break;
-                case Opcode.Sll: x[i.Rd] = x[i.Rs1] << (int)(x[i.Rs2] & 31); pc += 4; break;
-                case Opcode.Slt: x[i.Rd] = (int)x[i.Rs1] < (int)x[i.Rs2] ? 1u : 0u; pc += 4; break;
-                case Opcode.Sltu: x[i.Rd] = x[i.Rs1] < x[i.Rs2] ? 1u : 0u; pc += 4; break;
-                case Opcode.Xor: x[i.Rd] = x[i.Rs1] ^ x[i.Rs2]; pc += 4; break;
-                case Opcode.Srl: x[i.Rd] = x[i.Rs1] >> (int)(x[i.Rs2] & 31); pc += 4; break;
-                case Opcode.Sra: x[i.Rd] = (uint)((int)x[i.Rs1] >> (int)(x[i.Rs2] & 31)); pc += 4; break;
-                case Opcode.Or: x[i.Rd] = x[i.Rs1] | x[i.Rs2]; pc += 4; break;
-                case Opcode.And: x[i.Rd] = x[i.Rs1] & x[i.Rs2]; pc += 4; break;
+                case Opcode.Add: x[i.Rd] = x[i.Rs1] + x[i.Rs2]; pc += 4; cycle++; continue;
+                case Opcode.Sub: x[i.Rd] = x[i.Rs1] - x[i.Rs2]; pc += 4; cycle++; continue;
+                case Opcode.Sll: x[i.Rd] = x[i.Rs1] << (int)(x[i.Rs2] & 31); pc += 4; cycle++; continue;
+                case Opcode.Slt: x[i.Rd] = (int)x[i.Rs1] < (int)x[i.Rs2] ? 1u : 0u; pc += 4; cycle++; continue;
+                case Opcode.Sltu: x[i.Rd] = x[i.Rs1] < x[i.Rs2] ? 1u : 0u; pc += 4; cycle++; continue;
+                case Opcode.Xor: x[i.Rd] = x[i.Rs1] ^ x[i.Rs2]; pc += 4; cycle++; continue;
+                case Opcode.Srl: x[i.Rd] = x[i.Rs1] >> (int)(x[i.Rs2] & 31); pc += 4; cycle++; continue;
+                case Opcode.Sra: x[i.Rd] = (uint)((int)x[i.Rs1] >> (int)(x[i.Rs2] & 31)); pc += 4; cycle++; continue;
+                case Opcode.Or: x[i.Rd] = x[i.Rs1] | x[i.Rs2]; pc += 4; cycle++; continue;
+                case Opcode.And: x[i.Rd] = x[i.Rs1] & x[i.Rs2]; pc += 4; cycle++; continue;
 
-                case Opcode.Mul: x[i.Rd] = x[i.Rs1] * x[i.Rs2]; pc += 4; break;
-                case Opcode.Mulh: x[i.Rd] = (uint)(((long)(int)x[i.Rs1] * (int)x[i.Rs2]) >> 32); pc += 4; break;
-                case Opcode.Mulhsu: x[i.Rd] = (uint)(((long)(int)x[i.Rs1] * (long)x[i.Rs2]) >> 32); pc += 4; break;
-                case Opcode.Mulhu: x[i.Rd] = (uint)(((ulong)x[i.Rs1] * x[i.Rs2]) >> 32); pc += 4; break;
-                case Opcode.Div: x[i.Rd] = Alu.Div(x[i.Rs1], x[i.Rs2]); pc += 4; break;
-                case Opcode.Divu: x[i.Rd] = Alu.Divu(x[i.Rs1], x[i.Rs2]); pc += 4; break;
-                case Opcode.Rem: x[i.Rd] = Alu.Rem(x[i.Rs1], x[i.Rs2]); pc += 4; break;
-                case Opcode.Remu: x[i.Rd] = Alu.Remu(x[i.Rs1], x[i.Rs2]); pc += 4; break;
+                case Opcode.Mul: x[i.Rd] = x[i.Rs1] * x[i.Rs2]; pc += 4; cycle++; continue;
+                case Opcode.Mulh: x[i.Rd] = (uint)(((long)(int)x[i.Rs1] * (int)x[i.Rs2]) >> 32); pc += 4; cycle++; continue;
+                case Opcode.Mulhsu: x[i.Rd] = (uint)(((long)(int)x[i.Rs1] * (long)x[i.Rs2]) >> 32); pc += 4; cycle++; continue;
+                case Opcode.Mulhu: x[i.Rd] = (uint)(((ulong)x[i.Rs1] * x[i.Rs2]) >> 32); pc += 4; cycle++; continue;
+                case Opcode.Div: x[i.Rd] = Alu.Div(x[i.Rs1], x[i.Rs2]); pc += 4; cycle++; continue;
+                case Opcode.Divu: x[i.Rd] = Alu.Divu(x[i.Rs1], x[i.Rs2]); pc += 4; cycle++; continue;
+                case Opcode.Rem: x[i.Rd] = Alu.Rem(x[i.Rs1], x[i.Rs2]); pc += 4; cycle++; continue;
+                case Opcode.Remu: x[i.Rd] = Alu.Remu(x[i.Rs1], x[i.Rs2]); pc += 4; cycle++; continue;
 
                 case Opcode.LrW:
                 case Opcode.ScW:
@@ -192,49 +200,29 @@ public sealed class InterpreterEngine : IExecutionEngine
                 case Opcode.AmomaxW:
                 case Opcode.AmominuW:
                 case Opcode.AmomaxuW:
+                    s.Cycle = cycle;
                     if (!Atomics.Execute(s, mmu, i))
                     {
                         goto Fault;
                     }
-                    pc += 4;
-                    break;
+                    goto MemoryDone;
 
-                case Opcode.Fence: pc += 4; break;
+                case Opcode.Fence: pc += 4; cycle++; continue;
 
                 default:
+                    // System instructions, FENCE.I and illegal encodings: the monitor's routines.
+                    s.Pc = pc;
+                    s.Cycle = cycle;
+                    ChunkExit exit = Callout(i);
+                    pc = s.Pc;
+                    cycle = s.Cycle;
+                    pageTag = 1;
+                    if (exit != ChunkExit.Done)
                     {
-                        // System instructions, FENCE.I and illegal encodings: the monitor's routines.
-                        s.Pc = pc;
-                        Statistics.Callouts++;
-                        SystemOutcome outcome = hart.ExecuteSystem(i);
-                        pc = s.Pc;
-                        pageTag = 1;
-                        x[0] = 0;
-                        s.Cycle++;
-                        if (outcome == SystemOutcome.FlushCode)
-                        {
-                            FlushCode();
-                            page = NoPage;
-                        }
-                        else if (outcome == SystemOutcome.Idle)
-                        {
-                            return ChunkExit.Idle;
-                        }
-                        if (hart.Attention != 0)
-                        {
-                            return ChunkExit.Attention;
-                        }
-                        continue;
+                        return exit;
                     }
+                    continue;
             }
-            x[0] = 0;
-            s.Cycle++;
-            if (hart.Attention != 0)
-            {
-                s.Pc = pc;
-                return ChunkExit.Attention;
-            }
-            continue;
 
         Branch:
             target = pc + (uint)i.Imm;
@@ -243,33 +231,64 @@ public sealed class InterpreterEngine : IExecutionEngine
                 goto Misaligned;
             }
             pc = target;
-            s.Cycle++;
-            if (hart.Attention != 0)
+            cycle++;
+            continue;
+
+        LoadDone:
+            x[0] = 0;
+
+        MemoryDone:
+            pc += 4;
+            cycle++;
+            if (_hart.Attention != 0)
             {
+                s.Cycle = cycle;
                 s.Pc = pc;
                 return ChunkExit.Attention;
             }
             continue;
 
         Misaligned:
+            s.Cycle = cycle;
             s.Pc = pc;
-            hart.RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
+            _hart.RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
             goto Trapped;
 
         Fault:
             s.Pc = pc;
-            hart.RaiseException(mmu.FaultCause, mmu.FaultValue);
+            _hart.RaiseException(mmu.FaultCause, mmu.FaultValue);
 
         Trapped:
             pc = s.Pc;
             pageTag = 1;
-            s.Cycle++;
-            if (hart.Attention != 0)
+            s.Cycle = ++cycle;
+            if (_hart.Attention != 0)
             {
                 return ChunkExit.Attention;
             }
         }
+        s.Cycle = cycle;
         s.Pc = pc;
         return ChunkExit.Done;
+    }
+
+    private uint _pagePhysical;
+
+    /// <summary>Runs a system instruction through the hart's monitor routines; s.Pc and s.Cycle are current.</summary>
+    private ChunkExit Callout(in Instruction i)
+    {
+        Statistics.Callouts++;
+        SystemOutcome outcome = _hart.ExecuteSystem(i);
+        _s.Cycle++;
+        _s.X[0] = 0;
+        if (outcome == SystemOutcome.FlushCode)
+        {
+            FlushCode();
+        }
+        else if (outcome == SystemOutcome.Idle)
+        {
+            return ChunkExit.Idle;
+        }
+        return _hart.Attention != 0 ? ChunkExit.Attention : ChunkExit.Done;
     }
 }

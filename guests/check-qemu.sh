@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every guest in guests/bin on qemu-system-riscv32 (virt, no firmware) and checks that its
+# console transcript equals guests/<name>/expected.out and its exit code equals expected.exit
+# (0 when absent): the reference the simulator's own guest tests compare against.
+set -u
+cd "$(dirname "$0")"
+status=0
+for elf in bin/*.elf; do
+  name=$(basename "$elf" .elf)
+  dir="$name"
+  [ -f "$dir/expected.out" ] || { echo "qemu-check: $name has no expected.out"; status=1; continue; }
+  input=/dev/null
+  [ -f "$dir/input.txt" ] && input="$dir/input.txt"
+  want_exit=0
+  [ -f "$dir/expected.exit" ] && want_exit=$(cat "$dir/expected.exit")
+  out=$(mktemp)
+  timeout 120 qemu-system-riscv32 -machine virt -bios none -nographic -monitor none -serial stdio \
+      -kernel "$elf" < "$input" > "$out" 2>/dev/null
+  code=$?
+  if [ "$code" -ne $((want_exit & 255)) ]; then
+    echo "qemu-check: $name exited $code, expected $want_exit"; status=1
+  elif ! cmp -s "$out" "$dir/expected.out"; then
+    echo "qemu-check: $name transcript differs from expected.out:"; diff "$dir/expected.out" "$out" | head -20; status=1
+  else
+    echo "qemu-check: $name ok"
+  fi
+  rm -f "$out"
+done
+exit $status
