@@ -1,6 +1,7 @@
 /* Trap entries (direct and vectored) for M and S mode, and run_mode(): run a function in
    M, S or U mode and come back to the caller when it returns (via an ECALL the M handler
    recognises) -- a setjmp/longjmp across privilege levels. */
+    .file "entry.S"            /* else ld names the temporary object in .symtab */
 #include "priv.h"
 
     .option norvc

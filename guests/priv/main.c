@@ -1,9 +1,16 @@
 /* Privileged-architecture test suite for the QEMU-virt-compatible platform.
  *
  * Every check is numbered in execution order; the first failing one powers off with its
- * number as the fail code (and prints its line). Exceptions are provoked by "probes"
- * (probes.S); lower-mode code runs through run_mode() (entry.S). Checks are made in M mode
- * after the fact, from what the trap handlers recorded. Nothing printed depends on timing.
+ * number as the fail code and prints "priv: check N failed (main.c:LINE): got .., expected ..".
+ * (The finisher carries 16 bits; QEMU's own exit status is the code modulo 256.) Other codes:
+ * 1000 an exception nobody expected (M handler), 1001 the same in the S handler, 1002/1003 an
+ * unexpected interrupt in M/S. Exceptions are provoked by "probes" (probes.S); lower-mode code
+ * runs through run_mode() (entry.S); checks are made in M mode afterwards, from what the trap
+ * handlers recorded. Nothing printed depends on timing.
+ *
+ * Where the architecture leaves a choice, the suite follows QEMU 7.2 (e.g. mtval = 0 for
+ * EBREAK, misa not writable, hardware A/D updates, WFI illegal in U); where QEMU 7.2 departs
+ * from the architecture, the check accepts both or is left out, and says so on the spot.
  */
 #include "hv.h"
 #include "priv.h"
@@ -51,6 +58,7 @@
 #define PLIC_CLAIM(c)   (PLIC_BASE + 0x200004u + 0x1000u * (c))
 #define UART_IRQ        10
 #define UART_IER        (UART_BASE + 1u)
+#define UART_IIR        (UART_BASE + 2u)
 #define UART_LSR        (UART_BASE + 5u)
 
 /* two physical addresses with nothing behind them, on QEMU virt and here */
@@ -565,8 +573,9 @@ static void test_counters(void)
     /* M reads them whatever the enables say */
     csr_write(mcounteren, 0);
     csr_write(scounteren, 0);
+    uint32_t before = m_exc;
     for (int i = 0; i < 6; i++) call(counter_probe[i], 0, 0);
-    CHECK_EQ(m_exc, m_exc);
+    CHECK_EQ(m_exc, before);
 
     check_counters(MODE_S, 7);
     check_counters(MODE_U, 7);
@@ -1050,6 +1059,20 @@ static void test_plic(void)
     REG32(PLIC_CLAIM(0)) = UART_IRQ;                          /* complete */
     CHECK(!(csr_read(mip) & BIT(I_MEI)));
     CHECK_EQ(REG32(PLIC_CLAIM(0)), 0);                        /* nothing left to claim */
+
+    /* the source drops its line when its cause goes away -- reading IIR, which reports the
+       THR-empty interrupt, clears it -- so after the completion nothing is left */
+    uart_thre_irq(1);
+    SPIN_UNTIL(csr_read(mip) & BIT(I_MEI));
+    CHECK(csr_read(mip) & BIT(I_MEI));
+    CHECK_EQ(REG32(PLIC_CLAIM(0)), UART_IRQ);
+    CHECK_EQ(REG8(UART_IIR) & 0x0f, 0x02);                   /* THR empty identified ... */
+    CHECK_EQ(REG8(UART_IIR) & 0x0f, 0x01);                   /* ... and cleared by that read */
+    REG32(PLIC_CLAIM(0)) = UART_IRQ;
+    CHECK(!(csr_read(mip) & BIT(I_MEI)));
+    CHECK_EQ(plic_pending(UART_IRQ), 0);
+    CHECK_EQ(REG32(PLIC_CLAIM(0)), 0);
+    uart_thre_irq(0);
 
     /* threshold >= priority masks it */
     REG32(PLIC_THRESH(0)) = 1;

@@ -1,6 +1,7 @@
 /* Probes: tiny functions whose first instruction (or a labelled one) is the one under test.
    A trap handler that expects a probe to trap skips the faulting instruction (mepc + 4), or,
    for fetch faults, resumes at ra -- so every probe returns to its caller either way. */
+    .file "probes.S"           /* else ld names the temporary object in .symtab */
 #include "priv.h"
 
     .option norvc
