@@ -47,7 +47,8 @@ public sealed partial class Hart
                 return SystemOutcome.Continue;
 
             case Opcode.Ebreak:
-                RaiseException(ExceptionCause.Breakpoint, pc);
+                // mtval may be 0 or the pc for a breakpoint; QEMU 7.2 writes 0, and so do we.
+                RaiseException(ExceptionCause.Breakpoint, 0);
                 return SystemOutcome.Continue;
 
             case Opcode.Mret:
@@ -111,11 +112,16 @@ public sealed partial class Hart
         uint old = ReadCsr(csr);
         if (writes)
         {
+            // mip.SEIP reads as the software bit OR the PLIC's line, but only the software bit takes
+            // part in a read-modify-write (privileged spec 3.1.9), or the line would get latched.
+            uint basis = csr is CsrAddress.Mip or CsrAddress.Sip
+                ? (old & ~InterruptBits.Seip) | (s.MipSoftware & InterruptBits.Seip & (csr == CsrAddress.Sip ? s.Mideleg : ~0u))
+                : old;
             uint value = i.Op switch
             {
                 Opcode.Csrrw or Opcode.Csrrwi => source,
-                Opcode.Csrrs or Opcode.Csrrsi => old | source,
-                _ => old & ~source,
+                Opcode.Csrrs or Opcode.Csrrsi => basis | source,
+                _ => basis & ~source,
             };
             WriteCsr(csr, value);
         }

@@ -42,6 +42,9 @@ public sealed partial class Hart : IInterruptTarget
     public const int AttentionInterrupt = 1;
     public const int AttentionStop = 2;
 
+    /// <summary>A store invalidated translated code: a translated block must stop before running stale instructions.</summary>
+    public const int AttentionCodeChanged = 4;
+
     public Hart(HartState state, Mmu mmu, VirtualClock clock, EventScheduler events)
     {
         State = state;

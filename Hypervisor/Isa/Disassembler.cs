@@ -40,9 +40,9 @@ public static class Disassembler
             case >= Opcode.Add and <= Opcode.Remu:
                 return $"{name} {rd}, {rs1}, {rs2}";
             case Opcode.LrW:
-                return $"{name} {rd}, ({rs1})";
+                return $"{name}{Ordering(i.Raw)} {rd}, ({rs1})";
             case >= Opcode.ScW and <= Opcode.AmomaxuW:
-                return $"{name} {rd}, {rs2}, ({rs1})";
+                return $"{name}{Ordering(i.Raw)} {rd}, {rs2}, ({rs1})";
             case Opcode.SfenceVma:
                 return $"{name} {rs1}, {rs2}";
             case >= Opcode.Csrrw and <= Opcode.Csrrc:
@@ -53,6 +53,15 @@ public static class Disassembler
                 return name;
         }
     }
+
+    /// <summary>The .aq / .rl / .aqrl suffix of an atomic (bits 26 and 25).</summary>
+    private static string Ordering(uint raw) => ((raw >> 25) & 3) switch
+    {
+        1 => ".rl",
+        2 => ".aq",
+        3 => ".aqrl",
+        _ => "",
+    };
 
     /// <summary>The assembler mnemonic of an opcode (AMOs and LR/SC with their .w suffix).</summary>
     public static string Mnemonic(Opcode op) => op switch

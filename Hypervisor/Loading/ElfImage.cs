@@ -15,6 +15,53 @@ public sealed class ElfImage
 {
     private const ushort MachineRiscV = 243;
 
+    /// <summary>
+    /// Checks that the program and section header tables, and every segment and section they
+    /// describe, lie inside the file, before ELFSharp sees it: a corrupt size must give a clear
+    /// error, not a huge allocation.
+    /// </summary>
+    private static void CheckHeaderBounds(string name, byte[] bytes)
+    {
+        if (bytes.Length < 52)
+        {
+            throw new ElfLoadException($"{name}: truncated ELF header");
+        }
+        uint phoff = U32(bytes, 28), shoff = U32(bytes, 32);
+        ushort phentsize = U16(bytes, 42), phnum = U16(bytes, 44), shentsize = U16(bytes, 46), shnum = U16(bytes, 48);
+        ulong length = (ulong)bytes.Length;
+        if (phnum > 0 && (phentsize < 32 || (ulong)phoff + (ulong)phentsize * phnum > length))
+        {
+            throw new ElfLoadException($"{name}: malformed ELF (program header table lies outside the file)");
+        }
+        for (int i = 0; i < phnum; i++)
+        {
+            int ph = (int)phoff + i * phentsize;
+            uint offset = U32(bytes, ph + 4), fileSize = U32(bytes, ph + 16);
+            if ((ulong)offset + fileSize > length)
+            {
+                throw new ElfLoadException($"{name}: malformed ELF (segment {i} lies outside the file)");
+            }
+        }
+        if (shnum > 0 && (shentsize < 40 || (ulong)shoff + (ulong)shentsize * shnum > length))
+        {
+            throw new ElfLoadException($"{name}: malformed ELF (section header table lies outside the file)");
+        }
+        for (int i = 0; i < shnum; i++)
+        {
+            int sh = (int)shoff + i * shentsize;
+            uint type = U32(bytes, sh + 4), offset = U32(bytes, sh + 16), size = U32(bytes, sh + 20);
+            const uint NoBits = 8;
+            if (type != NoBits && type != 0 && (ulong)offset + size > length)
+            {
+                throw new ElfLoadException($"{name}: malformed ELF (section {i} lies outside the file)");
+            }
+        }
+    }
+
+    private static uint U32(byte[] b, int at) => at + 4 <= b.Length ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(at)) : 0;
+
+    private static ushort U16(byte[] b, int at) => at + 2 <= b.Length ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(at)) : (ushort)0;
+
     private ElfImage(string path, uint entry, IReadOnlyList<LoadSegment> segments, IReadOnlyList<ElfSymbol> symbols)
     {
         Path = path;
@@ -88,6 +135,8 @@ public sealed class ElfImage
             throw new ElfLoadException($"{name}: an ELF for machine {machine}, not RISC-V ({MachineRiscV})");
         }
 
+        CheckHeaderBounds(name, bytes);
+
         ELF<uint> elf;
         try
         {
@@ -101,8 +150,9 @@ public sealed class ElfImage
         {
             throw;
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or IndexOutOfRangeException or OverflowException or NotSupportedException or EndOfStreamException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // ELFSharp reports malformed files with whatever exception its parser hits.
             throw new ElfLoadException($"{name}: malformed ELF ({e.Message})");
         }
 
@@ -128,7 +178,7 @@ public sealed class ElfImage
                 {
                     data = seg.GetFileContents();
                 }
-                catch (Exception e) when (e is ArgumentException or IOException or IndexOutOfRangeException or OverflowException or EndOfStreamException)
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     throw new ElfLoadException($"{name}: segment at 0x{seg.PhysicalAddress:x8} lies outside the file ({e.Message})");
                 }

@@ -19,6 +19,9 @@ public struct TlbEntry
     public int Offset;
     public ushort Asid;
     public bool Global;
+
+    /// <summary>Cached from a 4 MiB superpage: a fence of any address in it drops this 4 KiB piece too.</summary>
+    public bool Superpage;
     public byte[]? Memory;
 }
 
@@ -44,8 +47,11 @@ public sealed class Mmu
     private readonly GuestRam _ram;
     private readonly TlbEntry[] _tlb = new TlbEntry[3 * Modes * TlbSize];
     private int _fetchBase;
-    private int _loadBase;
-    private int _storeBase;
+
+    // Read by translated code, which inlines the TLB fast path: the first entry of the load and
+    // store sets of the current data privilege.
+    internal int LoadBase;
+    internal int StoreBase;
     private Privilege _dataPrivilege;
 
     public Mmu(HartState state, SystemBus bus)
@@ -76,12 +82,11 @@ public sealed class Mmu
     /// <summary>Page-table walks performed.</summary>
     public long PageWalks { get; private set; }
 
+    /// <summary>Bumped by every TLB flush or fence: cached virtual-to-physical knowledge (block chains) older than it is stale.</summary>
+    public long FlushEpoch { get; private set; }
+
     /// <summary>The TLB array, exposed for translated code's inlined fast path.</summary>
     internal TlbEntry[] Tlb => _tlb;
-
-    internal int LoadBase => _loadBase;
-
-    internal int StoreBase => _storeBase;
 
     /// <summary>Re-selects the TLB sets after the privilege or mstatus.MPRV/MPP changed.</summary>
     public void UpdateModes()
@@ -91,8 +96,8 @@ public sealed class Mmu
             ? (Privilege)((_state.Mstatus >> Cpu.Mstatus.MppShift) & 3)
             : p;
         _fetchBase = (0 * Modes + ModeIndex(p)) * TlbSize;
-        _loadBase = (1 * Modes + ModeIndex(_dataPrivilege)) * TlbSize;
-        _storeBase = (2 * Modes + ModeIndex(_dataPrivilege)) * TlbSize;
+        LoadBase = (1 * Modes + ModeIndex(_dataPrivilege)) * TlbSize;
+        StoreBase = (2 * Modes + ModeIndex(_dataPrivilege)) * TlbSize;
     }
 
     private static int ModeIndex(Privilege p) => p == Privilege.Machine ? 2 : (int)p;
@@ -102,7 +107,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Load32(uint va, out uint value)
     {
-        ref TlbEntry e = ref _tlb[_loadBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF003))
         {
             value = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF)));
@@ -114,7 +119,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Load16(uint va, out uint value)
     {
-        ref TlbEntry e = ref _tlb[_loadBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF001))
         {
             value = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF)));
@@ -126,7 +131,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Load8(uint va, out uint value)
     {
-        ref TlbEntry e = ref _tlb[_loadBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF000))
         {
             value = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF));
@@ -138,7 +143,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Store32(uint va, uint value)
     {
-        ref TlbEntry e = ref _tlb[_storeBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF003))
         {
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF)), value);
@@ -150,7 +155,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Store16(uint va, uint value)
     {
-        ref TlbEntry e = ref _tlb[_storeBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF001))
         {
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF)), (ushort)value);
@@ -162,7 +167,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Store8(uint va, uint value)
     {
-        ref TlbEntry e = ref _tlb[_storeBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF000))
         {
             Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF)) = (byte)value;
@@ -255,7 +260,7 @@ public sealed class Mmu
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool LoadSlow(uint va, int size, out uint value)
+    internal bool LoadSlow(uint va, int size, out uint value)
     {
         TlbMisses++;
         if ((va & 0xFFF) + (uint)size > 4096)
@@ -283,16 +288,16 @@ public sealed class Mmu
             return Fail(ExceptionCause.LoadAccessFault, va);
         }
         uint p = (uint)pa;
-        if (_bus.IsRam(p & ~0xFFFu, 4096) && (Pmp.PagePermissions(p & ~0xFFFu, _dataPrivilege) & Pmp.R) != 0)
+        if (_bus.IsRam(p & ~0xFFFu, 4096) && Pmp.PagePermissions(p & ~0xFFFu, _dataPrivilege) is byte readable && (readable & Pmp.R) != 0)
         {
             uint offset = (p & ~0xFFFu) - _ram.Base;
-            Install(ref _tlb[_loadBase + (int)((va >> 12) & (TlbSize - 1))], va, p, _ram.ChunkForRead(offset), offset);
+            Install(ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))], va, p, _ram.ChunkForRead(offset), offset);
         }
         return true;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool StoreSlow(uint va, int size, uint value)
+    internal bool StoreSlow(uint va, int size, uint value)
     {
         TlbMisses++;
         if ((va & 0xFFF) + (uint)size > 4096)
@@ -324,13 +329,13 @@ public sealed class Mmu
             return Fail(ExceptionCause.StoreAccessFault, va);
         }
         uint page = (uint)phys & ~0xFFFu;
-        if (_bus.IsRam(page, 4096) && !_bus.NeedsSlowStore(page) && (Pmp.PagePermissions(page, _dataPrivilege) & Pmp.W) != 0)
+        if (_bus.IsRam(page, 4096) && !_bus.NeedsSlowStore(page) && Pmp.PagePermissions(page, _dataPrivilege) is byte writable && (writable & Pmp.W) != 0)
         {
             uint offset = page - _ram.Base;
             byte[]? chunk = _ram.ChunkForWrite(offset);
             if (chunk is not null)
             {
-                Install(ref _tlb[_storeBase + (int)((va >> 12) & (TlbSize - 1))], va, page, chunk, offset);
+                Install(ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))], va, page, chunk, offset);
             }
         }
         return true;
@@ -353,7 +358,7 @@ public sealed class Mmu
         }
         physicalAddress = (uint)pa;
         uint page = physicalAddress & ~0xFFFu;
-        if (_bus.IsRam(page, 4096) && (Pmp.PagePermissions(page, p) & Pmp.X) != 0)
+        if (_bus.IsRam(page, 4096) && Pmp.PagePermissions(page, p) is byte executable && (executable & Pmp.X) != 0)
         {
             uint offset = page - _ram.Base;
             Install(ref _tlb[_fetchBase + (int)((va >> 12) & (TlbSize - 1))], va, page, _ram.ChunkForRead(offset), offset);
@@ -369,9 +374,11 @@ public sealed class Mmu
         e.Offset = (int)(ramOffset & (GuestRam.ChunkSize - 1) & ~0xFFFu);
         e.Asid = (ushort)((_state.Satp >> 22) & 0x1FF);
         e.Global = _lastWalkGlobal;
+        e.Superpage = _lastWalkSuperpage;
     }
 
     private bool _lastWalkGlobal;
+    private bool _lastWalkSuperpage;
 
     /// <summary>True when accesses at <paramref name="privilege"/> go through Sv32.</summary>
     public bool Translates(Privilege privilege) => privilege != Privilege.Machine && (_state.Satp & 0x8000_0000) != 0;
@@ -383,6 +390,7 @@ public sealed class Mmu
     public bool Translate(uint va, AccessType type, Privilege privilege, out ulong physicalAddress)
     {
         _lastWalkGlobal = false;
+        _lastWalkSuperpage = false;
         if (!Translates(privilege))
         {
             physicalAddress = va;
@@ -459,6 +467,7 @@ public sealed class Mmu
             ? ((ppn >> 10) << 22) | (va & 0x3F_FFFF)
             : (ppn << 12) | (va & 0xFFF);
         _lastWalkGlobal = (pte & PteG) != 0;
+        _lastWalkSuperpage = level == 1;
         return true;
     }
 
@@ -467,6 +476,7 @@ public sealed class Mmu
     /// <summary>Drops every TLB entry (satp write, SUM/MXR/MPRV change, PMP write).</summary>
     public void FlushAll()
     {
+        FlushEpoch++;
         for (int i = 0; i < _tlb.Length; i++)
         {
             _tlb[i].Tag = TlbEntry.InvalidTag;
@@ -477,6 +487,7 @@ public sealed class Mmu
     /// <summary>SFENCE.VMA: all entries, one page, one ASID, or one page of one ASID; global mappings survive an ASID flush.</summary>
     public void Fence(uint? va, ushort? asid)
     {
+        FlushEpoch++;
         if (va is null && asid is null)
         {
             FlushAll();
@@ -490,7 +501,7 @@ public sealed class Mmu
             {
                 continue;
             }
-            bool pageMatch = va is null || e.Tag == page;
+            bool pageMatch = va is null || e.Tag == page || (e.Superpage && (e.Tag >> 22) == (page >> 22));
             bool asidMatch = asid is null || (!e.Global && e.Asid == asid.Value);
             if (pageMatch && asidMatch)
             {
