@@ -1,6 +1,7 @@
 using Hypervisor.Cpu;
 using Hypervisor.Engines;
 using Hypervisor.Engines.Interpreter;
+using Hypervisor.Engines.Translation;
 using Hypervisor.Memory;
 
 namespace Hypervisor.Machine;
@@ -11,7 +12,8 @@ public static class EngineFactory
     public static IExecutionEngine Create(EngineKind kind, Hart hart, SystemBus bus) => kind switch
     {
         EngineKind.Interpreter => new InterpreterEngine(hart, bus),
-        _ => throw new NotSupportedException($"the {Names(kind)} engine is not built yet; use --engine interp"),
+        EngineKind.BinaryTranslator => new TranslatorEngine(hart, bus),
+        _ => throw new NotSupportedException($"the {Names(kind)} engine is not built yet; use --engine interp or bt"),
     };
 
     public static string Names(EngineKind kind) => kind switch

@@ -11,81 +11,50 @@ namespace Hypervisor.Engines.Interpreter;
 /// <see cref="Opcode"/> with each instruction's meaning in one case. Speed comes from the
 /// pre-decode cache, the MMU's inlined TLB fast paths and keeping pc in a local.
 /// </remarks>
-public sealed class InterpreterEngine : IExecutionEngine
+public sealed class InterpreterEngine : ExecutionEngineBase
 {
-    private enum ChunkExit { Done, Attention, Idle }
-
     private static readonly Instruction[] NoPage = new Instruction[DecodeCache.SlotsPerPage];
 
-    private readonly Hart _hart;
     private readonly HartState _s;
     private readonly Mmu _mmu;
-    private readonly EventScheduler _events;
 
     public InterpreterEngine(Hart hart, SystemBus bus)
+        : base(hart)
     {
-        _hart = hart;
         _s = hart.State;
         _mmu = hart.Mmu;
-        _events = hart.Events;
         Cache = new DecodeCache(bus);
     }
 
-    public string Name => "interp";
+    public override string Name => "interp";
 
     public DecodeCache Cache { get; }
 
-    public EngineStatistics Statistics { get; } = new();
+    public override void FlushCode() => Cache.Clear();
 
-    public void FlushCode() => Cache.Clear();
-
-    public StopReason Run(ulong budget)
-    {
-        HartState s = _s;
-        ulong start = s.Executed;
-        ulong end = start + budget;
-        Statistics.Slices++;
-        try
-        {
-            while (true)
-            {
-                if (_hart.Attention != 0)
-                {
-                    if ((_hart.Attention & Hart.AttentionStop) != 0)
-                    {
-                        return _hart.ConsumeStop();
-                    }
-                    _hart.TryTakeInterrupt();
-                    continue;
-                }
-                ulong executed = s.Executed;
-                if (executed >= end)
-                {
-                    return StopReason.BudgetExhausted;
-                }
-                ulong due = _events.NextDue;
-                if (s.Cycle >= due)
-                {
-                    _events.RunDue(s.Cycle);
-                    continue;
-                }
-                ulong n = Math.Min(end - executed, due - s.Cycle);
-                if (RunChunk(n) == ChunkExit.Idle)
-                {
-                    return StopReason.Idle;
-                }
-            }
-        }
-        finally
-        {
-            Statistics.InstructionsInterpreted += (long)(s.Executed - start);
-        }
-    }
-
-    /// <summary>Executes exactly one instruction (or takes one pending interrupt first); used by the other engines for exact budgets.</summary>
+    /// <summary>Executes exactly one instruction (taking a pending interrupt first); other engines use it for exact budgets.</summary>
     public StopReason Step() => Run(1);
 
-    private ChunkExit RunChunk(ulong n)
+    protected override ChunkExit RunChunk(ulong n) => RunInstructions(n);
+
+    /// <summary>Interprets at most <paramref name="n"/> instructions (the other engines' exact-budget and fallback path).</summary>
+    public ChunkExit RunInstructions(ulong n) => Run(n, untilTransfer: false);
+
+    /// <summary>
+    /// Interprets at most <paramref name="n"/> instructions, stopping after the first control-flow
+    /// instruction or trap: one basic block, for engines that interpret code until it is hot.
+    /// </summary>
+    public ChunkExit RunBasicBlock(ulong n) => Run(n, untilTransfer: true);
+
+    private ChunkExit Run(ulong n, bool untilTransfer)
+    {
+        ulong before = _s.Executed;
+        ChunkExit exit = Execute(n, untilTransfer);
+        Statistics.InstructionsInterpreted += (long)(_s.Executed - before);
+        return exit;
+    }
+
+    private ChunkExit Execute(ulong n, bool untilTransfer)
     {
         HartState s = _s;
         Mmu mmu = _mmu;
@@ -132,6 +101,10 @@ public sealed class InterpreterEngine : IExecutionEngine
                     x[0] = 0;
                     pc = target;
                     cycle++;
+                    if (untilTransfer)
+                    {
+                        goto Transfer;
+                    }
                     continue;
                 case Opcode.Jalr:
                     target = (x[i.Rs1] + (uint)i.Imm) & ~1u;
@@ -140,14 +113,18 @@ public sealed class InterpreterEngine : IExecutionEngine
                     x[0] = 0;
                     pc = target;
                     cycle++;
+                    if (untilTransfer)
+                    {
+                        goto Transfer;
+                    }
                     continue;
 
-                case Opcode.Beq: if (x[i.Rs1] == x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
-                case Opcode.Bne: if (x[i.Rs1] != x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
-                case Opcode.Blt: if ((int)x[i.Rs1] < (int)x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
-                case Opcode.Bge: if ((int)x[i.Rs1] >= (int)x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
-                case Opcode.Bltu: if (x[i.Rs1] < x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
-                case Opcode.Bgeu: if (x[i.Rs1] >= x[i.Rs2]) { goto Branch; } pc += 4; cycle++; continue;
+                case Opcode.Beq: if (x[i.Rs1] == x[i.Rs2]) { goto Branch; } goto NotTaken;
+                case Opcode.Bne: if (x[i.Rs1] != x[i.Rs2]) { goto Branch; } goto NotTaken;
+                case Opcode.Blt: if ((int)x[i.Rs1] < (int)x[i.Rs2]) { goto Branch; } goto NotTaken;
+                case Opcode.Bge: if ((int)x[i.Rs1] >= (int)x[i.Rs2]) { goto Branch; } goto NotTaken;
+                case Opcode.Bltu: if (x[i.Rs1] < x[i.Rs2]) { goto Branch; } goto NotTaken;
+                case Opcode.Bgeu: if (x[i.Rs1] >= x[i.Rs2]) { goto Branch; } goto NotTaken;
 
                 case Opcode.Lb: s.Cycle = cycle; if (!mmu.Load8(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = (uint)(sbyte)value; goto LoadDone;
                 case Opcode.Lh: s.Cycle = cycle; if (!mmu.Load16(x[i.Rs1] + (uint)i.Imm, out value)) { goto Fault; } x[i.Rd] = (uint)(short)value; goto LoadDone;
@@ -221,6 +198,10 @@ public sealed class InterpreterEngine : IExecutionEngine
                     {
                         return exit;
                     }
+                    if (untilTransfer)
+                    {
+                        goto Transfer;
+                    }
                     continue;
             }
 
@@ -232,6 +213,19 @@ public sealed class InterpreterEngine : IExecutionEngine
             }
             pc = target;
             cycle++;
+            if (untilTransfer)
+            {
+                goto Transfer;
+            }
+            continue;
+
+        NotTaken:
+            pc += 4;
+            cycle++;
+            if (untilTransfer)
+            {
+                goto Transfer;
+            }
             continue;
 
         LoadDone:
@@ -240,7 +234,7 @@ public sealed class InterpreterEngine : IExecutionEngine
         MemoryDone:
             pc += 4;
             cycle++;
-            if (_hart.Attention != 0)
+            if (Hart.Attention != 0)
             {
                 s.Cycle = cycle;
                 s.Pc = pc;
@@ -251,22 +245,28 @@ public sealed class InterpreterEngine : IExecutionEngine
         Misaligned:
             s.Cycle = cycle;
             s.Pc = pc;
-            _hart.RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
+            Hart.RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
             goto Trapped;
 
         Fault:
             s.Pc = pc;
-            _hart.RaiseException(mmu.FaultCause, mmu.FaultValue);
+            Hart.RaiseException(mmu.FaultCause, mmu.FaultValue);
 
         Trapped:
             pc = s.Pc;
             pageTag = 1;
             s.Cycle = ++cycle;
-            if (_hart.Attention != 0)
+            if (Hart.Attention != 0)
             {
                 return ChunkExit.Attention;
             }
+            if (untilTransfer)
+            {
+                goto Transfer;
+            }
         }
+
+    Transfer:
         s.Cycle = cycle;
         s.Pc = pc;
         return ChunkExit.Done;
@@ -278,7 +278,7 @@ public sealed class InterpreterEngine : IExecutionEngine
     private ChunkExit Callout(in Instruction i)
     {
         Statistics.Callouts++;
-        SystemOutcome outcome = _hart.ExecuteSystem(i);
+        SystemOutcome outcome = Hart.ExecuteSystem(i);
         _s.Cycle++;
         _s.X[0] = 0;
         if (outcome == SystemOutcome.FlushCode)
@@ -289,6 +289,6 @@ public sealed class InterpreterEngine : IExecutionEngine
         {
             return ChunkExit.Idle;
         }
-        return _hart.Attention != 0 ? ChunkExit.Attention : ChunkExit.Done;
+        return Hart.Attention != 0 ? ChunkExit.Attention : ChunkExit.Done;
     }
 }

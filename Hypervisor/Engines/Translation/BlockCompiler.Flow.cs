@@ -1,0 +1,121 @@
+using System.Reflection.Emit;
+using Hypervisor.Isa;
+
+namespace Hypervisor.Engines.Translation;
+
+/// <summary>Emitters for control flow: branches and jumps inside the block or out of it, indirect jumps, callouts.</summary>
+internal sealed partial class BlockCompiler
+{
+    private void EmitBranch(in Instruction i, uint pc, int k)
+    {
+        Label notTaken = _il.DefineLabel();
+        LoadReg(i.Rs1);
+        LoadReg(i.Rs2);
+        // Branch on the inverted condition to the fall-through path; the taken path follows.
+        _il.Emit(i.Op switch
+        {
+            Opcode.Beq => OpCodes.Bne_Un,
+            Opcode.Bne => OpCodes.Beq,
+            Opcode.Blt => OpCodes.Bge,
+            Opcode.Bge => OpCodes.Blt,
+            Opcode.Bltu => OpCodes.Bge_Un,
+            _ => OpCodes.Blt_Un,
+        }, notTaken);
+        int saved = _offset;
+        EmitJumpTo(pc + (uint)i.Imm, pc, k);
+        _offset = saved + 1;
+        _il.MarkLabel(notTaken);
+    }
+
+    private void EmitJal(in Instruction i, uint pc, int k)
+    {
+        uint target = pc + (uint)i.Imm;
+        if ((target & 3) == 0 && i.Rd != 0)
+        {
+            EmitUInt(pc + 4);
+            StoreReg(i.Rd);
+        }
+        EmitJumpTo(target, pc, k);
+    }
+
+    /// <summary>
+    /// Transfers control after the jump at <paramref name="pc"/> (instruction <paramref name="k"/>):
+    /// a branch inside the method when the target is in the block (a backward one checks the cycle
+    /// limit first), else a static exit. A misaligned target faults at the jump.
+    /// </summary>
+    private void EmitJumpTo(uint target, uint pc, int k)
+    {
+        if ((target & 3) != 0)
+        {
+            EmitUInt(target);
+            _il.Emit(OpCodes.Stloc, _target);
+            _il.Emit(OpCodes.Br, Stub(pc, _offset, KindMisaligned));
+            return;
+        }
+        if (!_indexOf.TryGetValue(target, out int t))
+        {
+            EmitExit(AddExit(target), target, 1);
+            return;
+        }
+        Materialize(1);
+        if (t <= k)
+        {
+            // A loop: go round again only while another pass of the whole block fits before the limit.
+            _il.Emit(OpCodes.Ldloc, _base);
+            _il.Emit(OpCodes.Ldloc, _count);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ldc_I4, _code.Count);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, CtxCycleLimit);
+            _il.Emit(OpCodes.Bgt_Un, Stub(target, 0, AddExit(target)));
+        }
+        _il.Emit(OpCodes.Br, _labels[t]);
+    }
+
+    /// <summary>JALR: target = (rs1 + imm) &amp; ~1, computed before rd is written (rd may be rs1); a dynamic exit.</summary>
+    private void EmitJalr(in Instruction i, uint pc)
+    {
+        LoadReg(i.Rs1);
+        if (i.Imm != 0)
+        {
+            EmitInt(i.Imm);
+            _il.Emit(OpCodes.Add);
+        }
+        EmitInt(-2);
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Stloc, _target);
+        _il.Emit(OpCodes.Ldloc, _target);
+        EmitInt(3);
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Brtrue, Stub(pc, _offset, KindMisaligned));
+        if (i.Rd != 0)
+        {
+            EmitUInt(pc + 4);
+            StoreReg(i.Rd);
+        }
+        _il.Emit(OpCodes.Ldloc, _target);
+        _il.Emit(OpCodes.Stloc, _exitPc);
+        _il.Emit(OpCodes.Ldloc, _count);
+        EmitInt(_offset + 1);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stloc, _exitCount);
+        EmitInt(BlockExit.Dynamic);
+        _il.Emit(OpCodes.Stloc, _exitKind);
+        _il.Emit(OpCodes.Br, _epilogue);
+    }
+
+    /// <summary>A system instruction, atomic or illegal encoding, emulated by the monitor; the path leaves the block.</summary>
+    private void EmitCallout(in Instruction i, uint pc)
+    {
+        WriteBack();
+        EmitSetPc(pc);
+        EmitSetCycle();
+        _il.Emit(OpCodes.Ldarg_0);
+        EmitUInt(i.Raw);
+        _il.Emit(OpCodes.Call, RuntimeCallout);
+        _il.Emit(OpCodes.Ret);
+    }
+}

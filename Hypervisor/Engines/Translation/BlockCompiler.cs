@@ -1,0 +1,513 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using System.Runtime.InteropServices;
+using Hypervisor.Cpu;
+using Hypervisor.Isa;
+using Hypervisor.Memory;
+
+namespace Hypervisor.Engines.Translation;
+
+/// <summary>
+/// Compiles one guest block (a region of code, see <see cref="BlockDecoder"/>) into a
+/// <see cref="DynamicMethod"/> with <see cref="ILGenerator"/>; the .NET JIT turns it into native code.
+/// </summary>
+/// <remarks>
+/// Shape of the emitted method, <c>int Block(TranslationContext ctx)</c>:
+/// <list type="bullet">
+/// <item>The guest registers the block uses are loaded into IL locals (in descending order, so the JIT
+/// keeps one bounds check); x0 is the constant 0 and writes to it vanish.</item>
+/// <item>Each instruction has a label; branches and jumps to instructions of the block are IL branches,
+/// so loops run inside the method. A backward branch first checks that another pass of the whole
+/// block still fits before the chunk's cycle limit, so a block never runs past it (exact budgets).</item>
+/// <item>Executed instructions are counted in a local, added to at each branch (a compile-time offset
+/// covers the straight-line code in between), so every exit knows its exact cycle.</item>
+/// <item>Memory accesses inline the MMU's TLB fast path and call the slow path on a miss; after a slow
+/// path the block leaves if the hart needs attention (MMIO side effects, code invalidated).</item>
+/// <item>Every exit goes through one shared epilogue that writes back the registers the block
+/// writes, stores pc and cycle, and returns a static-exit index or a <see cref="BlockExit"/> code. A
+/// fault exits with the exact pc of the faulting instruction, the earlier ones retired (PC synchronization).</item>
+/// </list>
+/// The per-instruction emitters live in the other parts of this class, by group.
+/// </remarks>
+internal sealed partial class BlockCompiler
+{
+    private static readonly FieldInfo CtxState = typeof(TranslationContext).GetField(nameof(TranslationContext.State))!;
+    private static readonly FieldInfo CtxRegisters = typeof(TranslationContext).GetField(nameof(TranslationContext.Registers))!;
+    private static readonly FieldInfo CtxMmu = typeof(TranslationContext).GetField(nameof(TranslationContext.Mmu))!;
+    private static readonly FieldInfo CtxTlb = typeof(TranslationContext).GetField(nameof(TranslationContext.Tlb))!;
+    private static readonly FieldInfo CtxHart = typeof(TranslationContext).GetField(nameof(TranslationContext.Hart))!;
+    private static readonly FieldInfo CtxCycleLimit = typeof(TranslationContext).GetField(nameof(TranslationContext.CycleLimit))!;
+    private static readonly FieldInfo StatePc = typeof(HartState).GetField(nameof(HartState.Pc))!;
+    private static readonly FieldInfo StateCycle = typeof(HartState).GetField(nameof(HartState.Cycle))!;
+    private static readonly FieldInfo HartAttention = typeof(Hart).GetField(nameof(Hart.Attention))!;
+    private static readonly FieldInfo MmuLoadBase = typeof(Mmu).GetField(nameof(Mmu.LoadBase), BindingFlags.Instance | BindingFlags.NonPublic)!;
+    private static readonly FieldInfo MmuStoreBase = typeof(Mmu).GetField(nameof(Mmu.StoreBase), BindingFlags.Instance | BindingFlags.NonPublic)!;
+    private static readonly FieldInfo EntryTag = typeof(TlbEntry).GetField(nameof(TlbEntry.Tag))!;
+    private static readonly FieldInfo EntryOffset = typeof(TlbEntry).GetField(nameof(TlbEntry.Offset))!;
+    private static readonly FieldInfo EntryMemory = typeof(TlbEntry).GetField(nameof(TlbEntry.Memory))!;
+    private static readonly MethodInfo MmuLoadSlow = typeof(Mmu).GetMethod(nameof(Mmu.LoadSlow), BindingFlags.Instance | BindingFlags.NonPublic)!;
+    private static readonly MethodInfo MmuStoreSlow = typeof(Mmu).GetMethod(nameof(Mmu.StoreSlow), BindingFlags.Instance | BindingFlags.NonPublic)!;
+    private static readonly MethodInfo ArrayData = typeof(MemoryMarshal)
+        .GetMethods(BindingFlags.Public | BindingFlags.Static)
+        .Single(m => m.Name == nameof(MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
+        .MakeGenericMethod(typeof(byte));
+    private static readonly MethodInfo RuntimeFault = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Fault))!;
+    private static readonly MethodInfo RuntimeMisaligned = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Misaligned))!;
+    private static readonly MethodInfo RuntimeCallout = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Callout))!;
+
+    // Exit kinds beyond the BlockExit codes, handled by the shared epilogue.
+    private const int KindFault = -3;
+    private const int KindMisaligned = -4;
+
+    private readonly ILGenerator _il;
+    private readonly BlockKey _key;
+    private readonly IReadOnlyList<TraceInstruction> _code;
+    private readonly Dictionary<uint, int> _indexOf = [];
+    private readonly Label[] _labels;
+    private readonly bool[] _isJoin;
+    private readonly List<uint> _exitTargets = [];
+    private readonly LocalBuilder?[] _reg = new LocalBuilder?[32];
+    private readonly uint _used;
+    private readonly uint _written;
+    private readonly LocalBuilder _xs;
+    private readonly LocalBuilder _state;
+    private readonly LocalBuilder _base;
+    private readonly LocalBuilder _count;
+    private readonly LocalBuilder _exitPc;
+    private readonly LocalBuilder _exitCount;
+    private readonly LocalBuilder _exitKind;
+    private readonly LocalBuilder _target;
+    private LocalBuilder? _tlb;
+    private LocalBuilder? _loadBase;
+    private LocalBuilder? _storeBase;
+    private LocalBuilder? _va;
+    private LocalBuilder? _value;
+    private LocalBuilder? _entry;
+    private readonly Label _epilogue;
+    private readonly List<(Label Label, uint ExitPc, int CountOffset, int Kind)> _stubs = [];
+
+    /// <summary>Instructions executed since the count local was last brought up to date, on the path being emitted.</summary>
+    private int _offset;
+
+    private BlockCompiler(DynamicMethod method, BlockKey key, IReadOnlyList<TraceInstruction> code)
+    {
+        _il = method.GetILGenerator(256 + 96 * code.Count);
+        _key = key;
+        _code = code;
+        _labels = new Label[code.Count];
+        _isJoin = new bool[code.Count];
+        for (int k = 0; k < code.Count; k++)
+        {
+            _indexOf[code[k].Pc] = k;
+            _labels[k] = _il.DefineLabel();
+        }
+        foreach ((uint pc, Instruction i) in code)
+        {
+            if (i.Op is Opcode.Jal or (>= Opcode.Beq and <= Opcode.Bgeu) && _indexOf.TryGetValue(pc + (uint)i.Imm, out int t))
+            {
+                _isJoin[t] = true;
+            }
+        }
+        _isJoin[_indexOf[key.VirtualPc]] = true; // the prologue enters here
+        (_used, _written) = RegisterUse(code);
+        _xs = _il.DeclareLocal(typeof(uint[]));
+        _state = _il.DeclareLocal(typeof(HartState));
+        _base = _il.DeclareLocal(typeof(ulong));
+        _count = _il.DeclareLocal(typeof(long));
+        _exitPc = _il.DeclareLocal(typeof(uint));
+        _exitCount = _il.DeclareLocal(typeof(long));
+        _exitKind = _il.DeclareLocal(typeof(int));
+        _target = _il.DeclareLocal(typeof(uint));
+        for (int r = 1; r < 32; r++)
+        {
+            if ((_used & (1u << r)) != 0)
+            {
+                _reg[r] = _il.DeclareLocal(typeof(uint));
+            }
+        }
+        _epilogue = _il.DefineLabel();
+    }
+
+    /// <summary>Compiles a decoded block into a <see cref="TranslatedBlock"/> bound to <paramref name="context"/>; adds its costs to <paramref name="statistics"/>.</summary>
+    public static TranslatedBlock Compile(BlockKey key, IReadOnlyList<TraceInstruction> code, TranslationContext context, TranslationCacheStatistics statistics)
+    {
+        var method = new DynamicMethod($"tb_{key.VirtualPc:x8}_{(int)key.Privilege}", typeof(int), [typeof(TranslationContext)], restrictedSkipVisibility: true);
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var compiler = new BlockCompiler(method, key, code);
+        compiler.Emit();
+        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        statistics.EmitTicks += t1 - t0;
+        uint physicalPage = key.PhysicalPc & ~0xFFFu;
+        uint low = code[0].Pc & 0xFFF;
+        uint high = (code[^1].Pc & 0xFFF) + 4;
+        var block = new TranslatedBlock(key, code.Count, physicalPage + low, physicalPage + high, compiler._exitTargets);
+        long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+        block.Code = method.CreateDelegate<Func<int>>(context);
+        statistics.JitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
+        statistics.IlBytes += compiler._il.ILOffset;
+        return block;
+    }
+
+    private static (uint Used, uint Written) RegisterUse(IReadOnlyList<TraceInstruction> code)
+    {
+        uint used = 0, written = 0;
+        foreach ((_, Instruction i) in code)
+        {
+            if (IsCallout(i.Op))
+            {
+                continue; // callouts read and write the register file in memory
+            }
+            switch (i.Op)
+            {
+                case Opcode.Nop:
+                case Opcode.Fence:
+                    break;
+                case Opcode.Lui:
+                case Opcode.Auipc:
+                case Opcode.Jal:
+                    written |= 1u << i.Rd;
+                    break;
+                case >= Opcode.Beq and <= Opcode.Bgeu:
+                case >= Opcode.Sb and <= Opcode.Sw:
+                    used |= (1u << i.Rs1) | (1u << i.Rs2);
+                    break;
+                case Opcode.Jalr:
+                case >= Opcode.Lb and <= Opcode.Lhu:
+                case >= Opcode.Addi and <= Opcode.Srai:
+                    used |= 1u << i.Rs1;
+                    written |= 1u << i.Rd;
+                    break;
+                default:
+                    used |= (1u << i.Rs1) | (1u << i.Rs2);
+                    written |= 1u << i.Rd;
+                    break;
+            }
+        }
+        written &= ~1u;
+        used = (used | written) & ~1u;
+        return (used, written);
+    }
+
+    /// <summary>Instructions emulated by a monitor routine: they end a path and run through <see cref="BlockRuntime.Callout"/>.</summary>
+    public static bool IsCallout(Opcode op) =>
+        OpcodeInfo.IsSystem(op) || op is (>= Opcode.LrW and <= Opcode.AmomaxuW) or Opcode.Illegal or Opcode.Undecoded;
+
+    /// <summary>True when execution never continues to pc + 4 after <paramref name="i"/> inside the block.</summary>
+    private static bool NeverFallsThrough(in Instruction i) => i.Op is Opcode.Jal or Opcode.Jalr || IsCallout(i.Op);
+
+    private void Emit()
+    {
+        EmitPrologue();
+        int entry = _indexOf[_key.VirtualPc];
+        if (entry != 0)
+        {
+            _il.Emit(OpCodes.Br, _labels[entry]); // code below the entry point came in through backward branches
+        }
+        bool reachable = true; // can the previous instruction fall through into this one?
+        for (int k = 0; k < _code.Count; k++)
+        {
+            (uint pc, Instruction i) = _code[k];
+            bool adjacent = k > 0 && _code[k - 1].Pc + 4 == pc;
+            if (!(reachable && adjacent))
+            {
+                _offset = 0; // reached only by branches, which bring the count up to date
+            }
+            else if (_isJoin[k])
+            {
+                Materialize();
+            }
+            _il.MarkLabel(_labels[k]);
+            switch (i.Op)
+            {
+                case >= Opcode.Beq and <= Opcode.Bgeu:
+                    EmitBranch(i, pc, k);
+                    break;
+                case Opcode.Jal:
+                    EmitJal(i, pc, k);
+                    break;
+                case Opcode.Jalr:
+                    EmitJalr(i, pc);
+                    break;
+                default:
+                    if (IsCallout(i.Op))
+                    {
+                        EmitCallout(i, pc);
+                    }
+                    else
+                    {
+                        EmitInstruction(i, pc);
+                    }
+                    break;
+            }
+            reachable = !NeverFallsThrough(i);
+            if (reachable && (k + 1 == _code.Count || _code[k + 1].Pc != pc + 4))
+            {
+                EmitExit(AddExit(pc + 4), pc + 4, 0); // the next instruction is not in the block
+                reachable = false;
+            }
+        }
+        EmitStubsAndEpilogue();
+    }
+
+    private void EmitPrologue()
+    {
+        bool needsMemory = false;
+        foreach (TraceInstruction t in _code)
+        {
+            needsMemory |= t.Instruction.Op is >= Opcode.Lb and <= Opcode.Sw;
+        }
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, CtxRegisters);
+        _il.Emit(OpCodes.Stloc, _xs);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, CtxState);
+        _il.Emit(OpCodes.Stloc, _state);
+        _il.Emit(OpCodes.Ldloc, _state);
+        _il.Emit(OpCodes.Ldfld, StateCycle);
+        _il.Emit(OpCodes.Stloc, _base);
+        for (int r = 31; r >= 1; r--)
+        {
+            if (_reg[r] is LocalBuilder local)
+            {
+                _il.Emit(OpCodes.Ldloc, _xs);
+                EmitInt(r);
+                _il.Emit(OpCodes.Ldelem_U4);
+                _il.Emit(OpCodes.Stloc, local);
+            }
+        }
+        if (needsMemory)
+        {
+            _tlb = _il.DeclareLocal(typeof(TlbEntry[]));
+            _loadBase = _il.DeclareLocal(typeof(int));
+            _storeBase = _il.DeclareLocal(typeof(int));
+            _va = _il.DeclareLocal(typeof(uint));
+            _value = _il.DeclareLocal(typeof(uint));
+            _entry = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, CtxTlb);
+            _il.Emit(OpCodes.Stloc, _tlb);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, CtxMmu);
+            _il.Emit(OpCodes.Ldfld, MmuLoadBase);
+            _il.Emit(OpCodes.Stloc, _loadBase);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, CtxMmu);
+            _il.Emit(OpCodes.Ldfld, MmuStoreBase);
+            _il.Emit(OpCodes.Stloc, _storeBase);
+        }
+    }
+
+    private void EmitInstruction(in Instruction i, uint pc)
+    {
+        switch (i.Op)
+        {
+            case Opcode.Nop:
+            case Opcode.Fence:
+                break;
+            case >= Opcode.Lb and <= Opcode.Lhu:
+                EmitLoad(i, pc);
+                break;
+            case >= Opcode.Sb and <= Opcode.Sw:
+                EmitStore(i, pc);
+                break;
+            default:
+                EmitAlu(i, pc);
+                break;
+        }
+        _offset++;
+    }
+
+    // ------------------------------------------------------------------ registers and constants
+
+    private void LoadReg(int r)
+    {
+        if (r == 0)
+        {
+            _il.Emit(OpCodes.Ldc_I4_0);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldloc, _reg[r]!);
+        }
+    }
+
+    /// <summary>Stores the value on the stack into register <paramref name="r"/> (popped for x0).</summary>
+    private void StoreReg(int r)
+    {
+        if (r == 0)
+        {
+            _il.Emit(OpCodes.Pop);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Stloc, _reg[r]!);
+        }
+    }
+
+    private void EmitInt(int value)
+    {
+        switch (value)
+        {
+            case -1: _il.Emit(OpCodes.Ldc_I4_M1); break;
+            case 0: _il.Emit(OpCodes.Ldc_I4_0); break;
+            case 1: _il.Emit(OpCodes.Ldc_I4_1); break;
+            case 2: _il.Emit(OpCodes.Ldc_I4_2); break;
+            case 3: _il.Emit(OpCodes.Ldc_I4_3); break;
+            case 4: _il.Emit(OpCodes.Ldc_I4_4); break;
+            case >= -128 and <= 127: _il.Emit(OpCodes.Ldc_I4_S, (sbyte)value); break;
+            default: _il.Emit(OpCodes.Ldc_I4, value); break;
+        }
+    }
+
+    private void EmitUInt(uint value) => EmitInt(unchecked((int)value));
+
+    private void WriteBack()
+    {
+        for (int r = 1; r < 32; r++)
+        {
+            if ((_written & (1u << r)) != 0)
+            {
+                _il.Emit(OpCodes.Ldloc, _xs);
+                EmitInt(r);
+                _il.Emit(OpCodes.Ldloc, _reg[r]!);
+                _il.Emit(OpCodes.Stelem_I4);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ counting
+
+    /// <summary>count += offset: brings the count local up to date on this path.</summary>
+    private void Materialize(int extra = 0)
+    {
+        int n = _offset + extra;
+        if (n != 0)
+        {
+            _il.Emit(OpCodes.Ldloc, _count);
+            EmitInt(n);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stloc, _count);
+        }
+        _offset = 0;
+    }
+
+    /// <summary>Pushes base + count + offset + extra: the cycle at this point of the path.</summary>
+    private void EmitCycleHere(int extra)
+    {
+        _il.Emit(OpCodes.Ldloc, _base);
+        _il.Emit(OpCodes.Ldloc, _count);
+        _il.Emit(OpCodes.Add);
+        int n = _offset + extra;
+        if (n != 0)
+        {
+            EmitInt(n);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Add);
+        }
+    }
+
+    /// <summary>state.Cycle = the cycle at this point (before the current instruction).</summary>
+    private void EmitSetCycle()
+    {
+        _il.Emit(OpCodes.Ldloc, _state);
+        EmitCycleHere(0);
+        _il.Emit(OpCodes.Stfld, StateCycle);
+    }
+
+    private void EmitSetPc(uint pc)
+    {
+        _il.Emit(OpCodes.Ldloc, _state);
+        EmitUInt(pc);
+        _il.Emit(OpCodes.Stfld, StatePc);
+    }
+
+    // ------------------------------------------------------------------ exits
+
+    /// <summary>Leaves through the shared epilogue: pc = <paramref name="pc"/>, executed = count + offset + <paramref name="extra"/>.</summary>
+    /// <remarks>One epilogue per block keeps the IL (and so the JIT's time) small.</remarks>
+    private void EmitExit(int kind, uint pc, int extra)
+    {
+        EmitUInt(pc);
+        _il.Emit(OpCodes.Stloc, _exitPc);
+        _il.Emit(OpCodes.Ldloc, _count);
+        int n = _offset + extra;
+        if (n != 0)
+        {
+            EmitInt(n);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Add);
+        }
+        _il.Emit(OpCodes.Stloc, _exitCount);
+        EmitInt(kind);
+        _il.Emit(OpCodes.Stloc, _exitKind);
+        _il.Emit(OpCodes.Br, _epilogue);
+    }
+
+    /// <summary>A label for a rare exit (fault, misaligned jump, attention), emitted out of line: executed = count + <paramref name="countOffset"/>.</summary>
+    private Label Stub(uint exitPc, int countOffset, int kind)
+    {
+        Label l = _il.DefineLabel();
+        _stubs.Add((l, exitPc, countOffset, kind));
+        return l;
+    }
+
+    private int AddExit(uint target)
+    {
+        int index = _exitTargets.IndexOf(target);
+        if (index < 0)
+        {
+            index = _exitTargets.Count;
+            _exitTargets.Add(target);
+        }
+        return index;
+    }
+
+    private void EmitStubsAndEpilogue()
+    {
+        foreach ((Label label, uint exitPc, int countOffset, int kind) in _stubs)
+        {
+            _il.MarkLabel(label);
+            _offset = countOffset;
+            EmitExit(kind, exitPc, 0);
+        }
+        _il.MarkLabel(_epilogue);
+        WriteBack();
+        _il.Emit(OpCodes.Ldloc, _state);
+        _il.Emit(OpCodes.Ldloc, _exitPc);
+        _il.Emit(OpCodes.Stfld, StatePc);
+        _il.Emit(OpCodes.Ldloc, _state);
+        _il.Emit(OpCodes.Ldloc, _base);
+        _il.Emit(OpCodes.Ldloc, _exitCount);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stfld, StateCycle);
+        Label fault = _il.DefineLabel();
+        Label misaligned = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, _exitKind);
+        EmitInt(KindFault);
+        _il.Emit(OpCodes.Beq, fault);
+        _il.Emit(OpCodes.Ldloc, _exitKind);
+        EmitInt(KindMisaligned);
+        _il.Emit(OpCodes.Beq, misaligned);
+        _il.Emit(OpCodes.Ldloc, _exitKind);
+        _il.Emit(OpCodes.Ret);
+        _il.MarkLabel(fault);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Call, RuntimeFault);
+        _il.Emit(OpCodes.Ret);
+        _il.MarkLabel(misaligned);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldloc, _target);
+        _il.Emit(OpCodes.Call, RuntimeMisaligned);
+        _il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>After a slow-path access: leave the block after this instruction if the hart needs attention (MMIO side effects, code invalidated).</summary>
+    private void EmitAttentionCheck(uint nextPc)
+    {
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, CtxHart);
+        _il.Emit(OpCodes.Ldfld, HartAttention);
+        _il.Emit(OpCodes.Brtrue, Stub(nextPc, _offset + 1, BlockExit.Dynamic));
+    }
+}

@@ -1,0 +1,63 @@
+using Hypervisor.Isa;
+using Hypervisor.Memory;
+
+namespace Hypervisor.Engines.Translation;
+
+/// <summary>Finds the instructions of a block: the region of code reachable from its start within its page.</summary>
+/// <remarks>
+/// From the start, both edges of conditional branches and the targets of direct jumps are
+/// followed, breadth first, as long as they stay in the start's 4 KiB page, do not go below the
+/// start (code before the entry belongs to other blocks, which keeps blocks from overlapping
+/// much), up to a size cap.
+/// Paths end at indirect jumps and callouts (system instructions, atomics, illegal encodings).
+/// The compiler turns edges inside the region into branches inside one method — so loops, with
+/// their if-then-else bodies, run without returning to the dispatcher — and edges that leave
+/// the region into exits. Staying inside one page keeps self-modifying-code invalidation and page
+/// remapping simple: the block's key names the one physical page all its code comes from.
+/// </remarks>
+public static class BlockDecoder
+{
+    /// <summary>Decodes the region at virtual <paramref name="virtualPc"/> / physical <paramref name="physicalPc"/> into <paramref name="region"/>, sorted by pc.</summary>
+    public static void Decode(GuestRam ram, uint virtualPc, uint physicalPc, int maxLength, List<TraceInstruction> region)
+    {
+        region.Clear();
+        uint pageBase = virtualPc & ~0xFFFu;
+        uint physicalBase = physicalPc & ~0xFFFu;
+        var seen = new HashSet<uint>();
+        var work = new Queue<uint>();
+        work.Enqueue(virtualPc);
+        seen.Add(virtualPc);
+        while (work.Count > 0 && region.Count < maxLength)
+        {
+            uint pc = work.Dequeue();
+            uint word = ram.Read(physicalBase + (pc & 0xFFF) - ram.Base, 4);
+            Instruction i = Decoder.Decode(word);
+            region.Add(new TraceInstruction(pc, i));
+            if (BlockCompiler.IsCallout(i.Op) || i.Op == Opcode.Jalr)
+            {
+                continue;
+            }
+            if (i.Op == Opcode.Jal)
+            {
+                Visit(pc + (uint)i.Imm);
+                continue;
+            }
+            if (i.Op is >= Opcode.Beq and <= Opcode.Bgeu)
+            {
+                Visit(pc + 4);
+                Visit(pc + (uint)i.Imm);
+                continue;
+            }
+            Visit(pc + 4);
+        }
+        region.Sort((a, b) => a.Pc.CompareTo(b.Pc));
+
+        void Visit(uint target)
+        {
+            if ((target & 3) == 0 && (target & ~0xFFFu) == pageBase && target >= virtualPc && seen.Add(target))
+            {
+                work.Enqueue(target);
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using Hypervisor.Cpu;
+using Hypervisor.Isa;
+
+namespace Hypervisor.Engines.Translation;
+
+/// <summary>
+/// The monitor routines translated code calls: raising a fault with the exact pc, and callouts for
+/// the instructions that are emulated rather than inlined (system instructions, atomics, illegal
+/// encodings). Before each call the block has written back its registers, pc and cycle.
+/// </summary>
+public static class BlockRuntime
+{
+    /// <summary>The MMU refused an access of the instruction at State.Pc: raise its fault.</summary>
+    public static int Fault(TranslationContext c)
+    {
+        c.Hart.RaiseException(c.Mmu.FaultCause, c.Mmu.FaultValue);
+        c.State.Cycle++;
+        return BlockExit.Dynamic;
+    }
+
+    /// <summary>A jump or branch at State.Pc targets a misaligned address.</summary>
+    public static int Misaligned(TranslationContext c, uint target)
+    {
+        c.Hart.RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
+        c.State.Cycle++;
+        return BlockExit.Dynamic;
+    }
+
+    /// <summary>Emulates the instruction <paramref name="word"/> at State.Pc: a system instruction, an atomic or an illegal encoding.</summary>
+    public static int Callout(TranslationContext c, uint word)
+    {
+        c.Callouts++;
+        HartState s = c.State;
+        Instruction i = Decoder.Decode(word);
+        if (OpcodeInfo.IsMemory(i.Op))
+        {
+            if (!Atomics.Execute(s, c.Mmu, i))
+            {
+                return Fault(c);
+            }
+            s.Pc += 4;
+            s.Cycle++;
+            return BlockExit.Dynamic;
+        }
+        SystemOutcome outcome = c.Hart.ExecuteSystem(i);
+        s.Cycle++;
+        s.X[0] = 0;
+        switch (outcome)
+        {
+            case SystemOutcome.FlushCode:
+                c.FlushCode();
+                return BlockExit.Dynamic;
+            case SystemOutcome.Idle:
+                return BlockExit.Idle;
+            default:
+                return BlockExit.Dynamic;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using Hypervisor.Cpu;
+using Hypervisor.Memory;
+
+namespace Hypervisor.Engines.Translation;
+
+/// <summary>The per-VM object every translated block of that VM is bound to (its first, hidden argument).</summary>
+/// <remarks>
+/// Binding the delegate to this object (CreateDelegate with a target) avoids the argument-shuffle
+/// thunk of open static delegates; the fields are what the emitted IL reads: the register array,
+/// the hart state for pc and cycle, and the MMU's TLB for the inlined memory fast path.
+/// </remarks>
+public sealed class TranslationContext
+{
+    public TranslationContext(Hart hart, Action flushCode)
+    {
+        Hart = hart;
+        State = hart.State;
+        Registers = hart.State.X;
+        Mmu = hart.Mmu;
+        Tlb = hart.Mmu.Tlb;
+        FlushCode = flushCode;
+    }
+
+    public readonly Hart Hart;
+    public readonly HartState State;
+    public readonly uint[] Registers;
+    public readonly Mmu Mmu;
+    public readonly TlbEntry[] Tlb;
+
+    /// <summary>The cycle a block that loops on itself must not run past (end of the chunk).</summary>
+    public ulong CycleLimit;
+
+    /// <summary>Drops every translation (FENCE.I).</summary>
+    public readonly Action FlushCode;
+
+    /// <summary>Callouts made by translated code (statistics).</summary>
+    public long Callouts;
+}

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using Hypervisor.Cpu;
+using Hypervisor.Engines.Interpreter;
+using Hypervisor.Isa;
+using Hypervisor.Memory;
+
+namespace Hypervisor.Engines.Translation;
+
+/// <summary>The binary translator: runs guest code as compiled blocks, chained to one another.</summary>
+/// <remarks>
+/// The dispatcher finds the block for the current pc (through the fetch TLB and the translation
+/// cache), runs it, and follows the exit's cached link to the next block without a cache lookup
+/// while the link is valid (same MMU epoch, block not invalidated). Interrupts are taken only
+/// between blocks (the shared run loop) or after callouts. When fewer instructions are left in
+/// the chunk than a block holds, the rest runs on the interpreter one instruction at a time, so a
+/// slice ends at exactly the instret the interpreter would reach. Code that cannot be translated
+/// (a fetch fault, a page PMP splits) also runs on the interpreter.
+/// </remarks>
+public sealed class TranslatorEngine : ExecutionEngineBase
+{
+    public const int DefaultMaxBlockLength = 64;
+
+    /// <summary>Times a block's entry is reached before it is translated: cold code stays interpreted,
+    /// because compiling a block costs hundreds of microseconds of JIT time.</summary>
+    public const int DefaultTranslationThreshold = 8;
+
+    private const int JumpCacheSize = 4096;
+
+    private readonly Mmu _mmu;
+    private readonly SystemBus _bus;
+    private readonly InterpreterEngine _interpreter;
+    private readonly TranslationContext _context;
+    private readonly List<TraceInstruction> _trace = new(DefaultMaxBlockLength);
+    private readonly Dictionary<BlockKey, int> _heat = [];
+
+    // A direct-mapped cache from virtual pc to block (as QEMU's tb_jmp_cache), valid for one MMU epoch.
+    private readonly TranslatedBlock?[] _jumpCache = new TranslatedBlock?[JumpCacheSize];
+    private readonly long[] _jumpEpoch = new long[JumpCacheSize];
+
+    public TranslatorEngine(Hart hart, SystemBus bus, int maxBlockLength = DefaultMaxBlockLength,
+        int cacheCapacity = TranslationCache.DefaultCapacity, int translationThreshold = DefaultTranslationThreshold)
+        : base(hart)
+    {
+        _mmu = hart.Mmu;
+        _bus = bus;
+        MaxBlockLength = maxBlockLength;
+        TranslationThreshold = translationThreshold;
+        _interpreter = new InterpreterEngine(hart, bus);
+        Cache = new TranslationCache(bus, hart, cacheCapacity);
+        _context = new TranslationContext(hart, FlushCode);
+    }
+
+    public override string Name => "bt";
+
+    public int MaxBlockLength { get; }
+
+    public int TranslationThreshold { get; }
+
+    public TranslationCache Cache { get; }
+
+    /// <summary>The interpreter used for exact budgets and untranslatable code.</summary>
+    public InterpreterEngine Fallback => _interpreter;
+
+    public override void FlushCode()
+    {
+        Cache.Flush();
+        _interpreter.FlushCode();
+        Array.Clear(_jumpCache);
+        _heat.Clear();
+    }
+
+    private long Epoch => _mmu.FlushEpoch;
+
+    protected override ChunkExit RunChunk(ulong n)
+    {
+        HartState s = S;
+        ulong start = s.Executed;
+        long interpretedBefore = _interpreter.Statistics.InstructionsInterpreted;
+        ChunkExit exit = Dispatch(n);
+        long interpreted = _interpreter.Statistics.InstructionsInterpreted - interpretedBefore;
+        Statistics.InstructionsInterpreted += interpreted;
+        Statistics.InstructionsTranslated += (long)(s.Executed - start) - interpreted;
+        Statistics.Callouts = _context.Callouts;
+        return exit;
+    }
+
+    private ChunkExit Dispatch(ulong n)
+    {
+        HartState s = S;
+        ulong limit = s.Cycle + n;
+        _context.CycleLimit = limit;
+        TranslatedBlock? block = Lookup(s.Pc);
+        while (true)
+        {
+            if (block is null)
+            {
+                // Cold or untranslatable code: interpret up to the next control transfer.
+                ChunkExit e = _interpreter.RunBasicBlock(limit - s.Cycle);
+                if (e != ChunkExit.Done)
+                {
+                    return e;
+                }
+                if (s.Cycle >= limit)
+                {
+                    return ChunkExit.Done;
+                }
+                block = Lookup(s.Pc);
+                continue;
+            }
+            if (s.Cycle + (ulong)block.Length > limit)
+            {
+                // Exact budget: the tail of the chunk runs instruction by instruction.
+                return _interpreter.RunInstructions(limit - s.Cycle);
+            }
+            int exit = block.Code();
+            if (exit == BlockExit.Idle)
+            {
+                return ChunkExit.Idle;
+            }
+            if (Hart.Attention != 0)
+            {
+                return ChunkExit.Attention;
+            }
+            if (s.Cycle >= limit)
+            {
+                return ChunkExit.Done;
+            }
+            block = Follow(block, exit);
+        }
+    }
+
+    /// <summary>The block an exit leads to: the cached link when still valid, else a cache lookup that refreshes the link.</summary>
+    private TranslatedBlock? Follow(TranslatedBlock from, int exit)
+    {
+        long epoch = Epoch;
+        TranslatedBlock? next;
+        if (exit >= 0)
+        {
+            BlockExitLink link = from.Exits[exit];
+            next = link.Link;
+            if (next is not null && next.Valid && link.Epoch == epoch)
+            {
+                return next;
+            }
+            next = Lookup(link.Target);
+            link.Link = next;
+            link.Epoch = epoch;
+            return next;
+        }
+        return Lookup(S.Pc);
+    }
+
+    /// <summary>Finds the block at virtual <paramref name="pc"/>, translating it once it is hot; null when it must be interpreted.</summary>
+    private TranslatedBlock? Lookup(uint pc)
+    {
+        HartState s = S;
+        int slot = (int)(pc >> 2) & (JumpCacheSize - 1);
+        TranslatedBlock? cached = _jumpCache[slot];
+        if (cached is not null && cached.Valid && cached.Key.VirtualPc == pc && cached.Key.Privilege == s.Privilege &&
+            _jumpEpoch[slot] == Epoch)
+        {
+            return cached;
+        }
+        if (!_mmu.TranslateFetch(pc, out uint physical))
+        {
+            return null; // the interpreter raises the fetch fault
+        }
+        var key = new BlockKey(pc, physical, s.Privilege, _mmu.Translates(s.Privilege));
+        if (!Cache.TryGet(key, out TranslatedBlock block))
+        {
+            int heat = _heat.GetValueOrDefault(key) + 1;
+            if (heat < TranslationThreshold)
+            {
+                _heat[key] = heat;
+                return null;
+            }
+            _heat.Remove(key);
+            TranslatedBlock? translated = Translate(key);
+            if (translated is null)
+            {
+                return null;
+            }
+            block = translated;
+        }
+        _jumpCache[slot] = block;
+        _jumpEpoch[slot] = Epoch;
+        return block;
+    }
+
+    private TranslatedBlock? Translate(in BlockKey key)
+    {
+        uint page = key.PhysicalPc & ~0xFFFu;
+        if (_mmu.Pmp.PagePermissions(page, S.Privilege) is not byte executable || (executable & Pmp.X) == 0)
+        {
+            return null; // PMP splits this page: check every fetch on the interpreter
+        }
+        long startTicks = Stopwatch.GetTimestamp();
+        BlockDecoder.Decode(_bus.Ram, key.VirtualPc, key.PhysicalPc, MaxBlockLength, _trace);
+        TranslatedBlock block = BlockCompiler.Compile(key, _trace, _context, Cache.Statistics);
+        Cache.Add(block, Stopwatch.GetTimestamp() - startTicks);
+        Statistics.BlocksTranslated = Cache.Statistics.Translations;
+        Statistics.TranslationTicks = Cache.Statistics.TranslationTicks;
+        return block;
+    }
+}
