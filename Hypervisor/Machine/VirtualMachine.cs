@@ -17,7 +17,7 @@ public enum VmState
     Faulted,
 }
 
-/// <summary>What one call to <see cref="VirtualMachine.RunSlice"/> did.</summary>
+/// <summary>What one call to <see cref="VirtualMachine.RunSlice(ulong, ulong, ulong)"/> did.</summary>
 public readonly record struct SliceOutcome(StopReason Reason, ulong Executed, ulong NextEventCycle);
 
 /// <summary>
@@ -28,7 +28,10 @@ public sealed class VirtualMachine
 {
     private readonly ElfImage _image;
 
-    public VirtualMachine(string name, ElfImage image, MachineConfig config, Action<byte>? consoleOutput = null)
+    // wrapEngine: an optional decorator around the engine the config names (fault injection,
+    // tracing); it receives the engine and returns the one the VM runs.
+    public VirtualMachine(string name, ElfImage image, MachineConfig config, Action<byte>? consoleOutput = null,
+        Func<IExecutionEngine, IExecutionEngine>? wrapEngine = null)
     {
         config.Validate();
         Name = name;
@@ -54,7 +57,8 @@ public sealed class VirtualMachine
         Bus.Map(Uart16550.DefaultBase, Uart);
         Bus.ToHostWritten = OnToHost;
 
-        Engine = EngineFactory.Create(config.Engine, Hart, Bus);
+        IExecutionEngine engine = EngineFactory.Create(config.Engine, Hart, Bus);
+        Engine = wrapEngine is null ? engine : wrapEngine(engine);
         LoadImage();
     }
 
@@ -180,13 +184,28 @@ public sealed class VirtualMachine
     /// WFI with nothing pending skips virtual time to the next event (within the horizon) and carries on;
     /// with no event ever due the slice ends <see cref="StopReason.Idle"/>.
     /// </summary>
-    public SliceOutcome RunSlice(ulong budget, ulong horizon = ulong.MaxValue)
+    public SliceOutcome RunSlice(ulong budget, ulong horizon = ulong.MaxValue) => RunSlice(budget, horizon, horizon);
+
+    /// <summary>
+    /// As <see cref="RunSlice(ulong, ulong)"/>, with a separate, lower bound for idle time:
+    /// WFI skips virtual time at most to <paramref name="idleHorizon"/> (a fleet scheduler keeps
+    /// sleeping VMs in step with the fleet's clock this way) while executing instructions may go on
+    /// to <paramref name="horizon"/>. A VM that ended its last slice idle in WFI goes on waiting
+    /// where it was: it does not run the guest's idle loop again, so where slices end never changes
+    /// what the guest executes.
+    /// </summary>
+    public SliceOutcome RunSlice(ulong budget, ulong horizon, ulong idleHorizon)
     {
         if (VmState is VmState.PoweredOff or VmState.Faulted)
         {
             return new SliceOutcome(VmState == VmState.Faulted ? StopReason.GuestFault : StopReason.PowerOff, 0, ulong.MaxValue);
         }
+        idleHorizon = Math.Min(idleHorizon, horizon);
         ulong start = State.Executed;
+        if (VmState == VmState.Idle && !SkipIdleTime(idleHorizon))
+        {
+            return Outcome(StopReason.Idle, start);
+        }
         VmState = VmState.Running;
         while (true)
         {
@@ -221,7 +240,7 @@ public sealed class VirtualMachine
                     }
                     return Outcome(reason, start);
                 case StopReason.Idle:
-                    if (!SkipIdleTime(horizon))
+                    if (!SkipIdleTime(idleHorizon))
                     {
                         VmState = VmState.Idle;
                         return Outcome(StopReason.Idle, start);
