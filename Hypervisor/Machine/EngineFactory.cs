@@ -16,6 +16,14 @@ public static class EngineFactory
         _ => throw new NotSupportedException($"the {Names(kind)} engine is not built yet; use --engine interp or bt"),
     };
 
+    /// <summary>Builds the engine <paramref name="config"/> names, with its engine settings (translation threshold).</summary>
+    public static IExecutionEngine Create(MachineConfig config, Hart hart, SystemBus bus) => config.Engine switch
+    {
+        EngineKind.BinaryTranslator when config.TranslationThreshold is int threshold =>
+            new TranslatorEngine(hart, bus, translationThreshold: threshold),
+        _ => Create(config.Engine, hart, bus),
+    };
+
     public static string Names(EngineKind kind) => kind switch
     {
         EngineKind.Interpreter => "interp",

@@ -25,6 +25,12 @@ public sealed record MachineConfig
 
     public EngineKind Engine { get; init; } = EngineKind.Interpreter;
 
+    /// <summary>
+    /// Times the binary translator reaches a block's entry before it compiles the block; null = the
+    /// engine's default. The lockstep fuzzer sets 1 so that every block it runs is translated.
+    /// </summary>
+    public int? TranslationThreshold { get; init; }
+
     public TimeMode TimeMode { get; init; } = TimeMode.Virtual;
 
     /// <summary>Executed instructions per 10 MHz timer tick in virtual time.</summary>
@@ -44,6 +50,10 @@ public sealed record MachineConfig
         if (MemoryQuota is long q && q < MinimumMemory)
         {
             throw new ArgumentException($"memory quota must be at least 64 KiB (got {q} bytes)");
+        }
+        if (TranslationThreshold is int t && t < 1)
+        {
+            throw new ArgumentException($"translation threshold must be at least 1 (got {t})");
         }
         if (InstructionsPerTick == 0)
         {

@@ -57,7 +57,7 @@ public sealed class VirtualMachine
         Bus.Map(Uart16550.DefaultBase, Uart);
         Bus.ToHostWritten = OnToHost;
 
-        IExecutionEngine engine = EngineFactory.Create(config.Engine, Hart, Bus);
+        IExecutionEngine engine = EngineFactory.Create(config, Hart, Bus);
         Engine = wrapEngine is null ? engine : wrapEngine(engine);
         LoadImage();
     }
