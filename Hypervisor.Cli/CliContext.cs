@@ -18,8 +18,14 @@ public sealed record CliContext(Stream Out, TextWriter Error, Stream? In, Cancel
                 cts.Cancel();
             }
         };
-        return new CliContext(Console.OpenStandardOutput(), Console.Error, Console.OpenStandardInput(), cts.Token);
+        return new CliContext(Console.OpenStandardOutput(), Console.Error, Console.OpenStandardInput(), cts.Token)
+        {
+            IsProcessConsole = true,
+        };
     }
+
+    /// <summary>True when the streams are the process's own console (a live table and Serilog's console sink may use it).</summary>
+    public bool IsProcessConsole { get; init; }
 
     /// <summary>Writes one line of text to <see cref="Out"/>.</summary>
     public void WriteOutLine(string line)

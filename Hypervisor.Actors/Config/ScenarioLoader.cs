@@ -149,11 +149,7 @@ public static partial class ScenarioLoader
 
         private void CheckVmList(HoconValue list, string path)
         {
-            if (!list.IsArray())
-            {
-                throw Error(path, "must be a list [ { name = ..., image = ... }, ... ]");
-            }
-            IList<HoconValue> entries = list.GetArray();
+            IList<HoconValue> entries = List(list, path, "a list [ { name = ..., image = ... }, ... ]");
             HoconValue defaults = Reference.GetValue($"{Root}.vm-defaults");
             for (int i = 0; i < entries.Count; i++)
             {
@@ -183,8 +179,8 @@ public static partial class ScenarioLoader
         public IReadOnlyList<VmSpec> ReadVms(AkkaConfig parsed, AkkaConfig h, HypervisorSettings settings)
         {
             string listPath = $"{Root}.vms";
-            HoconValue? list = parsed.HasPath(listPath) ? parsed.GetValue(listPath) : null;
-            if (list is null || list.GetArray().Count == 0)
+            IList<HoconValue> entries = List(parsed.HasPath(listPath) ? parsed.GetValue(listPath) : null, listPath, "a list [ { name = ..., image = ... }, ... ]");
+            if (entries.Count == 0)
             {
                 throw Error(listPath, "the scenario has no VMs (add entries: vms = [ { name = ..., image = ... } ])");
             }
@@ -201,7 +197,6 @@ public static partial class ScenarioLoader
             var checkedMachines = new HashSet<(string, MachineConfig)>();
             var result = new List<VmSpec>();
             var names = new HashSet<string>(StringComparer.Ordinal);
-            IList<HoconValue> entries = list.GetArray();
             for (int i = 0; i < entries.Count; i++)
             {
                 string at = $"{listPath}[{i}]";
@@ -334,7 +329,11 @@ public static partial class ScenarioLoader
         private ConsoleSpec ReadConsole(AkkaConfig e, string at)
         {
             AkkaConfig c = e.GetConfig("console");
-            string input = String(c, "input", at);
+            // Akka's HOCON leaves escapes unprocessed inside lists of objects: honour \n \r \t \\ here.
+            _ = String(c, "input", at); // type check
+            HoconValue raw = c.GetValue("input");
+            // GetString trims: a quoted string (one literal) is taken exactly, so "line\n" keeps its newline.
+            string input = Unescape(raw.Values.Count == 1 ? raw.Values[0].GetString() : raw.GetString());
             string inputFile = String(c, "input-file", at);
             var bytes = new List<byte>(Encoding.UTF8.GetBytes(input));
             if (inputFile.Length > 0)
@@ -352,13 +351,8 @@ public static partial class ScenarioLoader
 
         private IReadOnlyList<DeviceSpec> ReadDevices(AkkaConfig e, string at)
         {
-            HoconValue v = e.GetValue("devices");
-            if (!v.IsArray())
-            {
-                throw Error(at, "must be a list of device objects");
-            }
+            IList<HoconValue> items = List(e.GetValue("devices"), at, "a list of device objects");
             var result = new List<DeviceSpec>();
-            IList<HoconValue> items = v.GetArray();
             for (int i = 0; i < items.Count; i++)
             {
                 string p = $"{at}[{i}]";
@@ -394,6 +388,27 @@ public static partial class ScenarioLoader
                 result.Add(new DeviceSpec(type, (int)source, period, Ticks(d, "start", p), width, Integer(d, "count", p, 0, long.MaxValue)));
             }
             return result;
+        }
+
+        /// <summary>The items of a list value (Akka's HOCON does not call an empty list an array).</summary>
+        private IList<HoconValue> List(HoconValue? v, string at, string what)
+        {
+            if (v is null || v.IsEmpty || (v.IsString() && v.GetString().Length == 0 && !v.IsArray()))
+            {
+                return [];
+            }
+            if (v.IsObject() || (!v.IsArray() && v.IsString()))
+            {
+                throw Error(at, $"must be {what}");
+            }
+            try
+            {
+                return v.GetArray();
+            }
+            catch (Exception)
+            {
+                throw Error(at, $"must be {what}");
+            }
         }
 
         private string Raw(AkkaConfig c, string key, string at)
@@ -497,6 +512,32 @@ public static partial class ScenarioLoader
                 _ => throw Error($"{at}.{key}", $"'{s}' is not a time mode (virtual, realtime{(allowInherit ? ", inherit" : "")})"),
             };
         }
+    }
+
+    /// <summary>Honours the escapes \n, \r, \t and \\ in console input (Akka's HOCON leaves them as they are inside lists of objects).</summary>
+    internal static string Unescape(string text)
+    {
+        if (!text.Contains('\\', StringComparison.Ordinal))
+        {
+            return text;
+        }
+        var sb = new StringBuilder(text.Length);
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\\' && i + 1 < text.Length)
+            {
+                char next = text[i + 1];
+                char? mapped = next switch { 'n' => '\n', 'r' => '\r', 't' => '\t', '\\' => '\\', _ => null };
+                if (mapped is char m)
+                {
+                    sb.Append(m);
+                    i++;
+                    continue;
+                }
+            }
+            sb.Append(text[i]);
+        }
+        return sb.ToString();
     }
 
     /// <summary>Parses "10ms", "1.5s", "500us", "100ns", "2m", "1h" or "0".</summary>

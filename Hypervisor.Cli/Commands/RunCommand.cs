@@ -10,18 +10,41 @@ public static class RunCommand
 {
     public static Command Build(CliContext context)
     {
-        var target = new Argument<string>("target") { Description = "Guest ELF to run" };
+        var target = new Argument<string>("target") { Description = "Guest ELF to run, or a scenario (.hocon/.conf) to run as a fleet" };
         var engine = new Option<string>("--engine") { Description = "Execution engine: interp, bt or hybrid", DefaultValueFactory = _ => "interp" };
         var memory = new Option<string>("--memory") { Description = "Guest RAM size (e.g. 128M, 64MiB, 512K)", DefaultValueFactory = _ => "128M" };
         var maxInstructions = new Option<ulong?>("--max-instructions") { Description = "Stop the guest after this many instructions (exit code 124)" };
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on the last line of stdout" };
-        var command = new Command("run", "Run a guest ELF") { target, engine, memory, maxInstructions, json };
-        command.SetAction(parse => Execute(context,
-            parse.GetValue(target)!,
-            parse.GetValue(engine)!,
-            parse.GetValue(memory)!,
-            parse.GetValue(maxInstructions),
-            parse.GetValue(json)));
+        var output = new Option<string?>("--out") { Description = "Scenario: folder for the run's transcripts, log and summary (default: output.dir, runs/<timestamp>)" };
+        var duration = new Option<string?>("--duration") { Description = "Scenario: stop the fleet after this much host time (e.g. 10s); overrides stop-after" };
+        var plain = new Option<bool>("--plain") { Description = "Scenario: no live table; stream each VM's lines prefixed with [vm]" };
+        var command = new Command("run", "Run a guest ELF (the terminal is its UART) or a scenario of many VMs")
+        {
+            target, engine, memory, maxInstructions, json, output, duration, plain,
+        };
+        command.SetAction(parse =>
+        {
+            string t = parse.GetValue(target)!;
+            if (FleetCommand.IsScenario(t))
+            {
+                foreach (Option o in new Option[] { engine, memory, maxInstructions })
+                {
+                    if (parse.GetResult(o) is { Implicit: false })
+                    {
+                        throw new CliException($"{o.Name}: applies to a guest ELF; a scenario sets it per VM (see hocon/hypervisor.conf)");
+                    }
+                }
+                return FleetCommand.Execute(context, t, parse.GetValue(json), parse.GetValue(output), parse.GetValue(duration), parse.GetValue(plain));
+            }
+            foreach (Option o in new Option[] { output, duration, plain })
+            {
+                if (parse.GetResult(o) is { Implicit: false })
+                {
+                    throw new CliException($"{o.Name}: applies to a scenario (.hocon), not to a guest ELF");
+                }
+            }
+            return Execute(context, t, parse.GetValue(engine)!, parse.GetValue(memory)!, parse.GetValue(maxInstructions), parse.GetValue(json));
+        });
         return command;
     }
 

@@ -1,0 +1,331 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Hypervisor.Actors.Config;
+using Hypervisor.Actors.Devices;
+using Hypervisor.Actors.Hosting;
+using Hypervisor.Actors.Supervision;
+using Hypervisor.Machine;
+using Serilog;
+using Serilog.Events;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Hypervisor.Cli.Commands;
+
+/// <summary>
+/// <c>hv run scenario.hocon</c>: runs a fleet of VMs through the actor layer, with a live table on an
+/// interactive terminal (or each VM's lines prefixed <c>[vm]</c> otherwise), a summary table at the
+/// end, and <c>--json</c> for one machine-readable summary line. Ctrl-C stops the fleet cleanly.
+/// </summary>
+public static class FleetCommand
+{
+    private const int LiveRows = 24;
+    private const int ConsoleLines = 8;
+
+    public static bool IsScenario(string target) =>
+        target.EndsWith(".hocon", StringComparison.OrdinalIgnoreCase) || target.EndsWith(".conf", StringComparison.OrdinalIgnoreCase);
+
+    public static int Execute(CliContext context, string path, bool json, string? outDir, string? duration, bool plain)
+    {
+        Scenario scenario;
+        try
+        {
+            scenario = ScenarioLoader.Load(path);
+        }
+        catch (ScenarioException e)
+        {
+            throw new CliException(e.Message);
+        }
+        if (duration is not null)
+        {
+            if (!ScenarioLoader.TryParseDuration(duration, out TimeSpan limit))
+            {
+                throw new CliException($"--duration: '{duration}' is not a duration (e.g. 10s, 500ms)");
+            }
+            scenario = scenario with { Settings = scenario.Settings with { StopAfter = limit > TimeSpan.Zero ? limit : null } };
+        }
+        string dir = ResolveOutputDir(outDir ?? scenario.Settings.OutputDir);
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"{(outDir is null ? "output.dir" : "--out")}: cannot create {dir}: {e.Message}");
+        }
+
+        bool live = !plain && !json && context.IsProcessConsole && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        var sink = new TerminalSink(context, scenario.Settings.TerminalOutput, live);
+        Log.Logger = BuildLogger(context, scenario.Settings, dir);
+        FleetCompleted result;
+        try
+        {
+            Log.Information("scenario {Scenario}: {Count} VMs, output in {Dir}", scenario.File, scenario.Vms.Count, dir);
+            result = RunFleet(context, scenario, dir, sink, live).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            Log.CloseAndFlush();
+        }
+        sink.Flush();
+
+        WriteSummaryTable(context, result);
+        context.Error.WriteLine($"hv: transcripts, log and summary.json in {dir}");
+        string summary = SummaryJson(result, dir);
+        File.WriteAllText(Path.Combine(dir, "summary.json"), summary + "\n");
+        if (json)
+        {
+            context.WriteOutLine(summary);
+        }
+        return ExitCode(result);
+    }
+
+    private static async Task<FleetCompleted> RunFleet(CliContext context, Scenario scenario, string dir, TerminalSink sink, bool live)
+    {
+        await using FleetHost host = FleetHost.Start(scenario, new SupervisorOptions { OutputDir = dir, Terminal = sink }, serilog: true);
+        using CancellationTokenRegistration reg = context.Cancel.Register(() => host.Stop("interrupted (Ctrl-C)"));
+        if (!live)
+        {
+            return await host.Completion.ConfigureAwait(false);
+        }
+        await AnsiConsole.Live(new Text("starting the fleet ..."))
+            .AutoClear(true)
+            .StartAsync(async ctx =>
+            {
+                while (!host.Completion.IsCompleted)
+                {
+                    FleetStatus status = await host.StatusAsync().ConfigureAwait(false);
+                    ctx.UpdateTarget(LiveView(status, sink.Recent()));
+                    await Task.WhenAny(host.Completion, Task.Delay(250)).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
+        return await host.Completion.ConfigureAwait(false);
+    }
+
+    internal static string ResolveOutputDir(string pattern) =>
+        pattern.Replace("{timestamp}", DateTime.Now.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+    private static ILogger BuildLogger(CliContext context, HypervisorSettings settings, string dir)
+    {
+        var config = new LoggerConfiguration()
+            .MinimumLevel.Verbose()
+            .WriteTo.File(Path.Combine(dir, "hv.log"), Level(settings.FileLogLevel),
+                outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}{Exception}");
+        config = context.IsProcessConsole
+            ? config.WriteTo.Console(Level(settings.TerminalLogLevel), standardErrorFromLevel: LogEventLevel.Verbose,
+                outputTemplate: "hv: [{Level:u3}] {Message:lj}{NewLine}{Exception}")
+            : config.WriteTo.Sink(new TextWriterSink(context.Error), Level(settings.TerminalLogLevel));
+        return config.CreateLogger();
+    }
+
+    private static LogEventLevel Level(string name) => Enum.Parse<LogEventLevel>(name, ignoreCase: true);
+
+    private static int ExitCode(FleetCompleted r)
+    {
+        if (r.Interrupted)
+        {
+            return ExitCodes.Interrupted;
+        }
+        return r.Status.Vms.All(v => v.ExitCode == 0) ? 0 : FleetExitCodes.SomeVmFailed;
+    }
+
+    private static IRenderable LiveView(FleetStatus status, IReadOnlyList<string> recent)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Expand();
+        table.Title = new TableTitle($"hv — {status.Vms.Count} VMs, {status.SlicesInFlight} running, fleet time {FormatTicks(status.FleetTime)}, {status.WallSeconds:F1} s");
+        AddColumns(table);
+        IEnumerable<VmStatus> shown = status.Vms.Count <= LiveRows
+            ? status.Vms
+            : status.Vms.OrderBy(v => v.Finished).ThenByDescending(v => v.Phase == VmPhase.Running).ThenByDescending(v => v.Stats.HostSeconds).Take(LiveRows);
+        foreach (VmStatus v in shown)
+        {
+            AddRow(table, v);
+        }
+        if (status.Vms.Count > LiveRows)
+        {
+            table.Caption = new TableTitle($"{status.Vms.Count - LiveRows} more; {Counts(status)}");
+        }
+        var console = new Panel(new Text(recent.Count == 0 ? " " : string.Join('\n', recent))).Header("console").Expand();
+        return new Rows(table, console);
+    }
+
+    private static string Counts(FleetStatus s) =>
+        string.Join(", ", s.Vms.GroupBy(v => v.Phase).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"));
+
+    private static void AddColumns(Table table)
+    {
+        table.AddColumn("VM");
+        table.AddColumn("state");
+        table.AddColumn("engine");
+        table.AddColumn(new TableColumn("weight").RightAligned());
+        table.AddColumn(new TableColumn("instructions").RightAligned());
+        table.AddColumn(new TableColumn("MIPS").RightAligned());
+        table.AddColumn(new TableColumn("interrupts").RightAligned());
+        table.AddColumn(new TableColumn("resident").RightAligned());
+        table.AddColumn(new TableColumn("exit").RightAligned());
+    }
+
+    private static void AddRow(Table table, VmStatus v)
+    {
+        string state = v.Phase.ToString().ToLowerInvariant();
+        string color = v.Phase switch
+        {
+            VmPhase.Running => "green",
+            VmPhase.PoweredOff => v.ExitCode == 0 ? "blue" : "red",
+            VmPhase.Faulted or VmPhase.Crashed => "red",
+            VmPhase.Parked or VmPhase.HaltedIdle => "grey",
+            _ => "default",
+        };
+        table.AddRow(
+            Markup.Escape(v.Name),
+            $"[{color}]{state}[/]",
+            v.Stats.Engine,
+            v.Weight.ToString(CultureInfo.InvariantCulture) + (v.CapPercent > 0 ? $" (cap {v.CapPercent}%)" : ""),
+            v.Stats.Instret.ToString("N0", CultureInfo.InvariantCulture),
+            v.Stats.Mips.ToString("F1", CultureInfo.InvariantCulture),
+            v.Stats.Interrupts.ToString("N0", CultureInfo.InvariantCulture),
+            FormatBytes(v.Stats.ResidentBytes),
+            v.Finished ? v.ExitCode.ToString(CultureInfo.InvariantCulture) : "");
+    }
+
+    private static void WriteSummaryTable(CliContext context, FleetCompleted r)
+    {
+        IAnsiConsole console = context.IsProcessConsole
+            ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) })
+            : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
+        if (!context.IsProcessConsole)
+        {
+            console.Profile.Width = 160;
+        }
+        FleetStatus s = r.Status;
+        var table = new Table().Border(TableBorder.Rounded);
+        ulong executed = 0;
+        foreach (VmStatus v in s.Vms)
+        {
+            executed += v.Stats.Executed;
+        }
+        table.Title = new TableTitle($"{(r.Interrupted ? "stopped" : "done")}: {s.Vms.Count} VMs in {s.WallSeconds:F2} s, {executed / Math.Max(s.WallSeconds, 1e-9) / 1e6:F1} guest MIPS in all; {Counts(s)}");
+        AddColumns(table);
+        const int maxRows = 50;
+        IEnumerable<VmStatus> rows = s.Vms.Count <= maxRows ? s.Vms : s.Vms.OrderBy(v => v.ExitCode == 0).Take(maxRows);
+        foreach (VmStatus v in rows)
+        {
+            AddRow(table, v);
+        }
+        if (s.Vms.Count > maxRows)
+        {
+            table.Caption = new TableTitle($"{s.Vms.Count - maxRows} more VMs in summary.json");
+        }
+        console.Write(table);
+        foreach (VmStatus v in s.Vms.Where(v => v.Error is not null).Take(5))
+        {
+            context.Error.WriteLine($"hv: {v.Name}: {v.Error}");
+        }
+    }
+
+    internal static string SummaryJson(FleetCompleted r, string dir)
+    {
+        FleetStatus s = r.Status;
+        ulong executed = 0, instret = 0;
+        foreach (VmStatus v in s.Vms)
+        {
+            executed += v.Stats.Executed;
+            instret += v.Stats.Instret;
+        }
+        var summary = new
+        {
+            exitCode = ExitCode(r),
+            end = r.Interrupted ? "Stopped" : "Completed",
+            wallSeconds = Math.Round(s.WallSeconds, 6),
+            instret,
+            mips = Math.Round(executed / Math.Max(s.WallSeconds, 1e-9) / 1e6, 3),
+            fleetTime = s.FleetTime,
+            slices = s.SlicesGranted,
+            outputDir = dir,
+            vms = s.Vms.Select(v => new
+            {
+                name = v.Name,
+                exitCode = v.ExitCode,
+                guestCode = v.Stats.ExitCode,
+                end = v.Phase.ToString(),
+                state = v.Phase.ToString(),
+                instret = v.Stats.Instret,
+                mips = Math.Round(v.Stats.Mips, 3),
+                engine = v.Stats.Engine,
+                weight = v.Weight,
+                cap = v.CapPercent,
+                interrupts = v.Stats.Interrupts,
+                residentBytes = v.Stats.ResidentBytes,
+                hostSeconds = Math.Round(v.Stats.HostSeconds, 6),
+                virtualTime = v.Stats.VirtualTime,
+                timeMode = v.Stats.TimeMode,
+                slices = v.Stats.Slices,
+                error = v.Error,
+            }),
+        };
+        return JsonSerializer.Serialize(summary);
+    }
+
+    private static string FormatBytes(long b) => b >= 1 << 20 ? $"{b / 1048576.0:F1} MiB" : $"{b / 1024.0:F0} KiB";
+
+    private static string FormatTicks(ulong ticks) => ticks == ulong.MaxValue ? "-" : $"{ticks / 1e7:F3} s";
+
+    /// <summary>VM console lines for the terminal: streamed with a [vm] prefix, or kept for the live table's panel.</summary>
+    private sealed class TerminalSink(CliContext context, bool enabled, bool live) : IConsoleSink
+    {
+        private readonly Queue<string> _recent = new();
+        private readonly object _lock = new();
+
+        public void Line(string vm, string text)
+        {
+            if (!enabled)
+            {
+                return;
+            }
+            string line = $"[{vm}] {text}";
+            lock (_lock)
+            {
+                if (live)
+                {
+                    _recent.Enqueue(line);
+                    while (_recent.Count > ConsoleLines)
+                    {
+                        _recent.Dequeue();
+                    }
+                    return;
+                }
+                byte[] bytes = Encoding.UTF8.GetBytes(line + "\n");
+                context.Out.Write(bytes);
+            }
+        }
+
+        public IReadOnlyList<string> Recent()
+        {
+            lock (_lock)
+            {
+                return _recent.ToArray();
+            }
+        }
+
+        public void Flush()
+        {
+            lock (_lock)
+            {
+                context.Out.Flush();
+            }
+        }
+    }
+
+    /// <summary>Serilog events to a text writer (the command's stderr when it is not the process console).</summary>
+    private sealed class TextWriterSink(TextWriter writer) : Serilog.Core.ILogEventSink
+    {
+        public void Emit(LogEvent e)
+        {
+            lock (writer)
+            {
+                writer.WriteLine($"hv: [{e.Level}] {e.RenderMessage(CultureInfo.InvariantCulture)}");
+            }
+        }
+    }
+}
