@@ -282,7 +282,7 @@ public static partial class ScenarioLoader
                     }
                     catch (NotSupportedException ex)
                     {
-                        throw Error($"{at}.engine", ex.Message.Replace("use --engine interp", "use engine = interp", StringComparison.Ordinal));
+                        throw Error($"{at}.engine", ex.Message.Replace("--engine ", "engine = ", StringComparison.Ordinal));
                     }
                     catch (ElfLoadException ex)
                     {

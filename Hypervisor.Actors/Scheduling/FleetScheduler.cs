@@ -132,7 +132,7 @@ public sealed class FleetScheduler
         {
             Demand(e, _window);
         }
-        Enter(e, VmPhase.Ready);
+        Enter(e, isVirtual && sources > 0 ? VmPhase.Blocked : VmPhase.Ready); // a source must publish first
         return e.Id;
     }
 
