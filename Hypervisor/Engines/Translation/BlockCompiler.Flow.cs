@@ -68,6 +68,7 @@ internal sealed partial class BlockCompiler
             _il.Emit(OpCodes.Conv_I8);
             _il.Emit(OpCodes.Add);
             _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, FrameContext);
             _il.Emit(OpCodes.Ldfld, CtxCycleLimit);
             _il.Emit(OpCodes.Bgt_Un, Stub(target, 0, AddExit(target)));
         }
@@ -114,6 +115,7 @@ internal sealed partial class BlockCompiler
         EmitSetPc(pc);
         EmitSetCycle();
         _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameContext);
         EmitUInt(i.Raw);
         _il.Emit(OpCodes.Call, RuntimeCallout);
         _il.Emit(OpCodes.Ret);

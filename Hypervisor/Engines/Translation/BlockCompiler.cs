@@ -31,12 +31,28 @@ namespace Hypervisor.Engines.Translation;
 /// </remarks>
 internal sealed partial class BlockCompiler
 {
-    private static readonly FieldInfo CtxState = typeof(TranslationContext).GetField(nameof(TranslationContext.State))!;
-    private static readonly FieldInfo CtxRegisters = typeof(TranslationContext).GetField(nameof(TranslationContext.Registers))!;
-    private static readonly FieldInfo CtxMmu = typeof(TranslationContext).GetField(nameof(TranslationContext.Mmu))!;
-    private static readonly FieldInfo CtxTlb = typeof(TranslationContext).GetField(nameof(TranslationContext.Tlb))!;
-    private static readonly FieldInfo CtxHart = typeof(TranslationContext).GetField(nameof(TranslationContext.Hart))!;
+    private static readonly FieldInfo FrameContext = typeof(BlockFrame).GetField(nameof(BlockFrame.Context))!;
+    private static readonly FieldInfo CtxState = typeof(BlockFrame).GetField(nameof(BlockFrame.State))!;
+    private static readonly FieldInfo CtxRegisters = typeof(BlockFrame).GetField(nameof(BlockFrame.Registers))!;
+    private static readonly FieldInfo CtxMmu = typeof(BlockFrame).GetField(nameof(BlockFrame.Mmu))!;
+    private static readonly FieldInfo CtxTlb = typeof(BlockFrame).GetField(nameof(BlockFrame.Tlb))!;
+    private static readonly FieldInfo CtxHart = typeof(BlockFrame).GetField(nameof(BlockFrame.Hart))!;
+    private static readonly FieldInfo FrameBlock = typeof(BlockFrame).GetField(nameof(BlockFrame.Block))!;
+    private static readonly FieldInfo FrameExits = typeof(BlockFrame).GetField(nameof(BlockFrame.Exits))!;
     private static readonly FieldInfo CtxCycleLimit = typeof(TranslationContext).GetField(nameof(TranslationContext.CycleLimit))!;
+    private static readonly FieldInfo CtxJumpCache = typeof(TranslationContext).GetField(nameof(TranslationContext.JumpCache))!;
+    private static readonly FieldInfo CtxJumpEpoch = typeof(TranslationContext).GetField(nameof(TranslationContext.JumpEpoch))!;
+    private static readonly FieldInfo CtxLastBlock = typeof(TranslationContext).GetField(nameof(TranslationContext.LastBlock))!;
+    private static readonly FieldInfo LinkBlock = typeof(BlockExitLink).GetField(nameof(BlockExitLink.Link))!;
+    private static readonly FieldInfo LinkEpoch = typeof(BlockExitLink).GetField(nameof(BlockExitLink.Epoch))!;
+    private static readonly FieldInfo BlockCode = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Code))!;
+    private static readonly FieldInfo BlockValid = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Valid))!;
+    private static readonly FieldInfo BlockLength = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Length))!;
+    private static readonly FieldInfo BlockEntryPc = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.EntryPc))!;
+    private static readonly FieldInfo BlockMode = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Mode))!;
+    private static readonly FieldInfo StatePrivilege = typeof(HartState).GetField(nameof(HartState.Privilege))!;
+    private static readonly MethodInfo MmuFlushEpoch = typeof(Mmu).GetProperty(nameof(Mmu.FlushEpoch))!.GetMethod!;
+    private static readonly MethodInfo DelegateInvoke = typeof(Translation.BlockCode).GetMethod("Invoke")!;
     private static readonly FieldInfo StatePc = typeof(HartState).GetField(nameof(HartState.Pc))!;
     private static readonly FieldInfo StateCycle = typeof(HartState).GetField(nameof(HartState.Cycle))!;
     private static readonly FieldInfo HartAttention = typeof(Hart).GetField(nameof(Hart.Attention))!;
@@ -131,7 +147,7 @@ internal sealed partial class BlockCompiler
     /// <summary>Compiles a decoded block into a <see cref="TranslatedBlock"/> bound to <paramref name="context"/>; adds its costs to <paramref name="statistics"/>.</summary>
     public static TranslatedBlock Compile(BlockKey key, IReadOnlyList<TraceInstruction> code, TranslationContext context, TranslationCacheStatistics statistics)
     {
-        var method = new DynamicMethod($"tb_{key.VirtualPc:x8}_{(int)key.Privilege}", typeof(int), [typeof(TranslationContext)], restrictedSkipVisibility: true);
+        var method = new DynamicMethod($"tb_{key.VirtualPc:x8}_{(int)key.Privilege}", typeof(int), [typeof(BlockFrame), typeof(ulong), typeof(int)], restrictedSkipVisibility: true);
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var compiler = new BlockCompiler(method, key, code);
         compiler.Emit();
@@ -142,7 +158,7 @@ internal sealed partial class BlockCompiler
         uint high = (code[^1].Pc & 0xFFF) + 4;
         var block = new TranslatedBlock(key, code.Count, physicalPage + low, physicalPage + high, compiler._exitTargets);
         long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-        block.Code = method.CreateDelegate<Func<int>>(context);
+        block.Code = method.CreateDelegate<BlockCode>(new BlockFrame(context, block));
         statistics.JitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
         statistics.IlBytes += compiler._il.ILOffset;
         return block;
@@ -262,8 +278,7 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, CtxState);
         _il.Emit(OpCodes.Stloc, _state);
-        _il.Emit(OpCodes.Ldloc, _state);
-        _il.Emit(OpCodes.Ldfld, StateCycle);
+        _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Stloc, _base);
         for (int r = 31; r >= 1; r--)
         {
@@ -489,17 +504,141 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Ldloc, _exitKind);
         EmitInt(KindMisaligned);
         _il.Emit(OpCodes.Beq, misaligned);
-        _il.Emit(OpCodes.Ldloc, _exitKind);
-        _il.Emit(OpCodes.Ret);
+        EmitChain();
         _il.MarkLabel(fault);
         _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameContext);
         _il.Emit(OpCodes.Call, RuntimeFault);
         _il.Emit(OpCodes.Ret);
         _il.MarkLabel(misaligned);
         _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameContext);
         _il.Emit(OpCodes.Ldloc, _target);
         _il.Emit(OpCodes.Call, RuntimeMisaligned);
         _il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>
+    /// Block chaining: jump straight into the next block instead of returning to the dispatcher,
+    /// when it is known (a static exit's link, or the jump cache for an indirect jump), still valid,
+    /// translated under the current MMU epoch, fits before the cycle limit, and nothing needs attention.
+    /// The jump is an IL tail call, so chains do not grow the stack; a chain budget bounds them anyway.
+    /// </summary>
+    private void EmitChain()
+    {
+        LocalBuilder next = _il.DeclareLocal(typeof(TranslatedBlock));
+        LocalBuilder slot = _il.DeclareLocal(typeof(int));
+        Label giveUp = _il.DefineLabel();
+        Label dynamic = _il.DefineLabel();
+        Label tryChain = _il.DefineLabel();
+
+        _il.Emit(OpCodes.Ldloc, _exitKind);
+        EmitInt(0);
+        _il.Emit(OpCodes.Blt, dynamic);
+
+        // Static exit: frame.Exits[kind].Link, made in the current epoch.
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameExits);
+        _il.Emit(OpCodes.Ldloc, _exitKind);
+        _il.Emit(OpCodes.Ldelem_Ref);
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Ldfld, LinkBlock);
+        _il.Emit(OpCodes.Stloc, next);
+        _il.Emit(OpCodes.Ldfld, LinkEpoch);
+        EmitEpoch();
+        _il.Emit(OpCodes.Bne_Un, giveUp);
+        _il.Emit(OpCodes.Br, tryChain);
+
+        // Dynamic exit (indirect jump or attention): the jump cache slot of the new pc.
+        _il.MarkLabel(dynamic);
+        _il.Emit(OpCodes.Ldloc, _exitKind);
+        EmitInt(BlockExit.Dynamic);
+        _il.Emit(OpCodes.Bne_Un, giveUp);
+        _il.Emit(OpCodes.Ldloc, _exitPc);
+        EmitInt(2);
+        _il.Emit(OpCodes.Shr_Un);
+        EmitInt(TranslationContext.JumpCacheSize - 1);
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Stloc, slot);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameContext);
+        _il.Emit(OpCodes.Ldfld, CtxJumpEpoch);
+        _il.Emit(OpCodes.Ldloc, slot);
+        _il.Emit(OpCodes.Ldelem_I8);
+        EmitEpoch();
+        _il.Emit(OpCodes.Bne_Un, giveUp);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameContext);
+        _il.Emit(OpCodes.Ldfld, CtxJumpCache);
+        _il.Emit(OpCodes.Ldloc, slot);
+        _il.Emit(OpCodes.Ldelem_Ref);
+        _il.Emit(OpCodes.Stloc, next);
+        _il.Emit(OpCodes.Ldloc, next);
+        _il.Emit(OpCodes.Brfalse, giveUp);
+        _il.Emit(OpCodes.Ldloc, next);
+        _il.Emit(OpCodes.Ldfld, BlockEntryPc);
+        _il.Emit(OpCodes.Ldloc, _exitPc);
+        _il.Emit(OpCodes.Bne_Un, giveUp);
+        _il.Emit(OpCodes.Ldloc, next);
+        _il.Emit(OpCodes.Ldfld, BlockMode);
+        _il.Emit(OpCodes.Ldloc, _state);
+        _il.Emit(OpCodes.Ldfld, StatePrivilege);
+        _il.Emit(OpCodes.Bne_Un, giveUp);
+
+        _il.MarkLabel(tryChain);
+        _il.Emit(OpCodes.Ldloc, next);
+        _il.Emit(OpCodes.Brfalse, giveUp);
+        _il.Emit(OpCodes.Ldloc, next);
+        _il.Emit(OpCodes.Ldfld, BlockValid);
+        _il.Emit(OpCodes.Brfalse, giveUp);
+        // base + executed + next.Length <= CycleLimit
+        _il.Emit(OpCodes.Ldloc, _base);
+        _il.Emit(OpCodes.Ldloc, _exitCount);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Ldloc, next);
+        _il.Emit(OpCodes.Ldfld, BlockLength);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameContext);
+        _il.Emit(OpCodes.Ldfld, CtxCycleLimit);
+        _il.Emit(OpCodes.Bgt_Un, giveUp);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, CtxHart);
+        _il.Emit(OpCodes.Ldfld, HartAttention);
+        _il.Emit(OpCodes.Brtrue, giveUp);
+        // Chain budget: the third argument, one less for the next block.
+        _il.Emit(OpCodes.Ldarg_2);
+        EmitInt(0);
+        _il.Emit(OpCodes.Ble, giveUp);
+        _il.Emit(OpCodes.Ldloc, next);
+        _il.Emit(OpCodes.Ldfld, BlockCode);
+        _il.Emit(OpCodes.Ldloc, _base);
+        _il.Emit(OpCodes.Ldloc, _exitCount);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Ldarg_2);
+        EmitInt(1);
+        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Tailcall);
+        _il.Emit(OpCodes.Callvirt, DelegateInvoke);
+        _il.Emit(OpCodes.Ret);
+
+        // Back to the dispatcher, which follows the exit of this block.
+        _il.MarkLabel(giveUp);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameContext);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameBlock);
+        _il.Emit(OpCodes.Stfld, CtxLastBlock);
+        _il.Emit(OpCodes.Ldloc, _exitKind);
+        _il.Emit(OpCodes.Ret);
+    }
+
+    private void EmitEpoch()
+    {
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, CtxMmu);
+        _il.Emit(OpCodes.Call, MmuFlushEpoch);
     }
 
     /// <summary>After a slow-path access: leave the block after this instruction if the hart needs attention (MMIO side effects, code invalidated).</summary>

@@ -14,6 +14,16 @@ public readonly record struct BlockKey(uint VirtualPc, uint PhysicalPc, Privileg
 /// <summary>One instruction of a block, with the address it was fetched from.</summary>
 public readonly record struct TraceInstruction(uint Pc, Instruction Instruction);
 
+/// <summary>
+/// A translated block's entry point: runs the block starting at hart cycle <paramref name="cycle"/>;
+/// <paramref name="chainBudget"/> is how many more blocks it may jump straight into.
+/// </summary>
+/// <remarks>
+/// The cycle and the budget travel in argument registers from block to block, so chained blocks
+/// do not wait on a store-to-load round trip through memory for them.
+/// </remarks>
+public delegate int BlockCode(ulong cycle, int chainBudget);
+
 /// <summary>How a translated block ended: its return value.</summary>
 /// <remarks>A value of zero or more is the index of a static exit in <see cref="TranslatedBlock.Exits"/>.</remarks>
 public static class BlockExit
@@ -26,11 +36,12 @@ public static class BlockExit
 }
 
 /// <summary>A static exit of a block (a branch target, a jump target, the fall-through), with its chaining link.</summary>
+/// <remarks>Fields, not properties: translated code reads them to jump straight to the next block.</remarks>
 public sealed class BlockExitLink
 {
     public BlockExitLink(uint target) => Target = target;
 
-    public uint Target { get; }
+    public readonly uint Target;
 
     /// <summary>The block this exit went to last time, valid while <see cref="Epoch"/> matches the MMU's.</summary>
     public TranslatedBlock? Link;
@@ -49,6 +60,8 @@ public sealed class TranslatedBlock
     {
         Key = key;
         Length = length;
+        EntryPc = key.VirtualPc;
+        Mode = key.Privilege;
         PhysicalStart = physicalLow;
         PhysicalEnd = physicalHigh;
         Exits = new BlockExitLink[exitTargets.Count];
@@ -60,16 +73,22 @@ public sealed class TranslatedBlock
 
     public BlockKey Key { get; }
 
-    /// <summary>Guest instructions in the block: the most any path through it executes.</summary>
-    public int Length { get; }
+    // Fields read by translated code when it chains to this block.
 
-    /// <summary>The compiled code, bound to the VM's <see cref="TranslationContext"/>; returns an exit index or a <see cref="BlockExit"/> code.</summary>
-    public Func<int> Code { get; set; } = null!;
+    /// <summary>Guest instructions in the block: the most one pass through it executes.</summary>
+    public readonly int Length;
+
+    /// <summary>Virtual pc and privilege the block was translated for.</summary>
+    public readonly uint EntryPc;
+    public readonly Privilege Mode;
+
+    /// <summary>The compiled code, bound to its <see cref="BlockFrame"/>; returns an exit index or a <see cref="BlockExit"/> code.</summary>
+    public BlockCode Code = null!;
 
     /// <summary>False once a store into its bytes (or a flush) invalidated it; links to it are then ignored.</summary>
-    public bool Valid { get; set; } = true;
+    public bool Valid = true;
 
-    public BlockExitLink[] Exits { get; }
+    public readonly BlockExitLink[] Exits;
 
     /// <summary>Physical byte range of the page the block's instructions come from ([low, high)).</summary>
     public uint PhysicalStart { get; }

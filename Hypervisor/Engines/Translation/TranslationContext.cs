@@ -27,8 +27,20 @@ public sealed class TranslationContext
     public readonly Mmu Mmu;
     public readonly TlbEntry[] Tlb;
 
-    /// <summary>The cycle a block that loops on itself must not run past (end of the chunk).</summary>
+    /// <summary>The cycle no block may run past (end of the chunk): loops and chained jumps check it.</summary>
     public ulong CycleLimit;
+
+    public const int JumpCacheSize = 4096;
+
+    /// <summary>
+    /// Direct-mapped virtual pc to block cache (as QEMU's tb_jmp_cache), each slot valid for one MMU
+    /// epoch; translated code consults it for indirect jumps, the dispatcher for every lookup.
+    /// </summary>
+    public readonly TranslatedBlock?[] JumpCache = new TranslatedBlock?[JumpCacheSize];
+    public readonly long[] JumpEpoch = new long[JumpCacheSize];
+
+    /// <summary>The block that returned to the dispatcher last (its exit index refers to its exits).</summary>
+    public TranslatedBlock? LastBlock;
 
     /// <summary>Drops every translation (FENCE.I).</summary>
     public readonly Action FlushCode;

@@ -24,7 +24,6 @@ public sealed class TranslatorEngine : ExecutionEngineBase
     /// because compiling a block costs hundreds of microseconds of JIT time.</summary>
     public const int DefaultTranslationThreshold = 8;
 
-    private const int JumpCacheSize = 4096;
 
     private readonly Mmu _mmu;
     private readonly SystemBus _bus;
@@ -33,9 +32,8 @@ public sealed class TranslatorEngine : ExecutionEngineBase
     private readonly List<TraceInstruction> _trace = new(DefaultMaxBlockLength);
     private readonly Dictionary<BlockKey, int> _heat = [];
 
-    // A direct-mapped cache from virtual pc to block (as QEMU's tb_jmp_cache), valid for one MMU epoch.
-    private readonly TranslatedBlock?[] _jumpCache = new TranslatedBlock?[JumpCacheSize];
-    private readonly long[] _jumpEpoch = new long[JumpCacheSize];
+    /// <summary>Blocks that may chain into each other before returning to the dispatcher.</summary>
+    private const int ChainLength = 256;
 
     public TranslatorEngine(Hart hart, SystemBus bus, int maxBlockLength = DefaultMaxBlockLength,
         int cacheCapacity = TranslationCache.DefaultCapacity, int translationThreshold = DefaultTranslationThreshold)
@@ -65,7 +63,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase
     {
         Cache.Flush();
         _interpreter.FlushCode();
-        Array.Clear(_jumpCache);
+        Array.Clear(_context.JumpCache);
         _heat.Clear();
     }
 
@@ -112,7 +110,8 @@ public sealed class TranslatorEngine : ExecutionEngineBase
                 // Exact budget: the tail of the chunk runs instruction by instruction.
                 return _interpreter.RunInstructions(limit - s.Cycle);
             }
-            int exit = block.Code();
+            _context.LastBlock = block;
+            int exit = block.Code(s.Cycle, ChainLength);
             if (exit == BlockExit.Idle)
             {
                 return ChunkExit.Idle;
@@ -125,7 +124,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase
             {
                 return ChunkExit.Done;
             }
-            block = Follow(block, exit);
+            block = Follow(_context.LastBlock!, exit);
         }
     }
 
@@ -154,10 +153,10 @@ public sealed class TranslatorEngine : ExecutionEngineBase
     private TranslatedBlock? Lookup(uint pc)
     {
         HartState s = S;
-        int slot = (int)(pc >> 2) & (JumpCacheSize - 1);
-        TranslatedBlock? cached = _jumpCache[slot];
-        if (cached is not null && cached.Valid && cached.Key.VirtualPc == pc && cached.Key.Privilege == s.Privilege &&
-            _jumpEpoch[slot] == Epoch)
+        int slot = (int)(pc >> 2) & (TranslationContext.JumpCacheSize - 1);
+        TranslatedBlock? cached = _context.JumpCache[slot];
+        if (cached is not null && cached.Valid && cached.EntryPc == pc && cached.Mode == s.Privilege &&
+            _context.JumpEpoch[slot] == Epoch)
         {
             return cached;
         }
@@ -182,8 +181,8 @@ public sealed class TranslatorEngine : ExecutionEngineBase
             }
             block = translated;
         }
-        _jumpCache[slot] = block;
-        _jumpEpoch[slot] = Epoch;
+        _context.JumpCache[slot] = block;
+        _context.JumpEpoch[slot] = Epoch;
         return block;
     }
 
