@@ -11,6 +11,8 @@ public static class HvApp
         var root = new RootCommand("hv — runs RISC-V (RV32IMA) guest VMs on a simulated hypervisor")
         {
             RunCommand.Build(context),
+            BenchCommand.Build(context),
+            FuzzCommand.Build(context),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
