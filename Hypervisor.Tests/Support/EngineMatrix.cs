@@ -1,9 +1,21 @@
+using Hypervisor.Engines.Hybrid;
 using Hypervisor.Machine;
 
 namespace Hypervisor.Tests.Support;
 
-/// <summary>The engines every guest test runs on.</summary>
+/// <summary>The engine configurations every guest test runs on: each engine, and the hybrid with each policy.</summary>
 public static class EngineMatrix
 {
-    public static readonly EngineKind[] All = [EngineKind.Interpreter, EngineKind.BinaryTranslator];
+    public static readonly string[] All = ["interp", "bt", "hybrid-mode-split", "hybrid-hot-threshold", "hybrid-trap-and-emulate"];
+
+    /// <summary>The machine configuration a matrix entry names.</summary>
+    public static MachineConfig Config(string engine) => engine switch
+    {
+        "interp" => new MachineConfig { Engine = EngineKind.Interpreter },
+        "bt" => new MachineConfig { Engine = EngineKind.BinaryTranslator },
+        "hybrid-mode-split" => new MachineConfig { Engine = EngineKind.Hybrid, HybridPolicy = HybridPolicy.ModeSplit },
+        "hybrid-hot-threshold" => new MachineConfig { Engine = EngineKind.Hybrid, HybridPolicy = HybridPolicy.HotThreshold, HotThreshold = 16 },
+        "hybrid-trap-and-emulate" => new MachineConfig { Engine = EngineKind.Hybrid, HybridPolicy = HybridPolicy.TrapAndEmulate },
+        _ => throw new ArgumentException($"unknown engine configuration {engine}"),
+    };
 }

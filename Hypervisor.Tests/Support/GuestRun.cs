@@ -10,10 +10,20 @@ public sealed class GuestRun
     private readonly MemoryStream _output = new();
 
     public GuestRun(string elfPath, EngineKind engine = EngineKind.Interpreter, string? input = null, MachineConfig? config = null)
+        : this(elfPath, (config ?? new MachineConfig()) with { Engine = engine }, input)
+    {
+    }
+
+    /// <summary>Runs on the engine configuration an <see cref="EngineMatrix"/> entry names.</summary>
+    public GuestRun(string elfPath, string engine, string? input = null)
+        : this(elfPath, EngineMatrix.Config(engine), input)
+    {
+    }
+
+    private GuestRun(string elfPath, MachineConfig config, string? input)
     {
         var image = ElfImage.Load(elfPath);
-        Vm = new VirtualMachine(Path.GetFileNameWithoutExtension(elfPath), image,
-            (config ?? new MachineConfig()) with { Engine = engine }, b => _output.WriteByte(b));
+        Vm = new VirtualMachine(Path.GetFileNameWithoutExtension(elfPath), image, config, b => _output.WriteByte(b));
         if (input is not null)
         {
             Vm.Uart.Receive(Encoding.UTF8.GetBytes(input));

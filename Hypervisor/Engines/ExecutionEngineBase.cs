@@ -14,6 +14,12 @@ public enum ChunkExit
 
     /// <summary>WFI with nothing pending.</summary>
     Idle,
+
+    /// <summary>Direct execution reached a privileged or system instruction at pc, not executed: the monitor must emulate it.</summary>
+    Trap,
+
+    /// <summary>Direct execution left the page it was running (pc is the new address).</summary>
+    PageExit,
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using Hypervisor.Cpu;
 using Hypervisor.Engines;
+using Hypervisor.Engines.Hybrid;
 using Hypervisor.Engines.Interpreter;
 using Hypervisor.Engines.Translation;
 using Hypervisor.Memory;
@@ -13,7 +14,7 @@ public static class EngineFactory
     {
         EngineKind.Interpreter => new InterpreterEngine(hart, bus),
         EngineKind.BinaryTranslator => new TranslatorEngine(hart, bus),
-        _ => throw new NotSupportedException($"the {Names(kind)} engine is not built yet; use --engine interp or bt"),
+        _ => new HybridEngine(hart, bus),
     };
 
     /// <summary>Builds the engine <paramref name="config"/> names, with its engine settings (translation threshold).</summary>
@@ -21,7 +22,27 @@ public static class EngineFactory
     {
         EngineKind.BinaryTranslator when config.TranslationThreshold is int threshold =>
             new TranslatorEngine(hart, bus, translationThreshold: threshold),
+        EngineKind.Hybrid => new HybridEngine(hart, bus, config.HybridPolicy, config.HotThreshold, config.TranslationThreshold),
         _ => Create(config.Engine, hart, bus),
+    };
+
+    /// <summary>Parses "mode-split", "hot-threshold" or "trap-and-emulate".</summary>
+    public static bool TryParsePolicy(string text, out HybridPolicy policy)
+    {
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "mode-split": policy = HybridPolicy.ModeSplit; return true;
+            case "hot-threshold": policy = HybridPolicy.HotThreshold; return true;
+            case "trap-and-emulate": policy = HybridPolicy.TrapAndEmulate; return true;
+            default: policy = default; return false;
+        }
+    }
+
+    public static string PolicyName(HybridPolicy policy) => policy switch
+    {
+        HybridPolicy.ModeSplit => "mode-split",
+        HybridPolicy.HotThreshold => "hot-threshold",
+        _ => "trap-and-emulate",
     };
 
     public static string Names(EngineKind kind) => kind switch

@@ -1,3 +1,4 @@
+using Hypervisor.Engines.Hybrid;
 using Hypervisor.Monitor;
 
 namespace Hypervisor.Machine;
@@ -31,6 +32,12 @@ public sealed record MachineConfig
     /// </summary>
     public int? TranslationThreshold { get; init; }
 
+    /// <summary>How the hybrid engine divides the work (only for <see cref="EngineKind.Hybrid"/>).</summary>
+    public HybridPolicy HybridPolicy { get; init; } = HybridPolicy.ModeSplit;
+
+    /// <summary>The hybrid's hot-threshold policy: executions of a block before it is translated.</summary>
+    public int HotThreshold { get; init; } = HybridEngine.DefaultHotThreshold;
+
     public TimeMode TimeMode { get; init; } = TimeMode.Virtual;
 
     /// <summary>Executed instructions per 10 MHz timer tick in virtual time.</summary>
@@ -54,6 +61,10 @@ public sealed record MachineConfig
         if (TranslationThreshold is int t && t < 1)
         {
             throw new ArgumentException($"translation threshold must be at least 1 (got {t})");
+        }
+        if (HotThreshold < 1)
+        {
+            throw new ArgumentException($"hot threshold must be at least 1 (got {HotThreshold})");
         }
         if (InstructionsPerTick == 0)
         {

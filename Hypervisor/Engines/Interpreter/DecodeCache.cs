@@ -18,11 +18,15 @@ public sealed class DecodeCache : ICodeWriteObserver
     private readonly SystemBus _bus;
     private readonly Dictionary<uint, Instruction[]> _pages = [];
 
-    public DecodeCache(SystemBus bus)
+    public DecodeCache(SystemBus bus, bool eager = false)
     {
         _bus = bus;
+        Eager = eager;
         bus.AddCodeObserver(this);
     }
+
+    /// <summary>Decode a whole page when it is first used (direct execution), rather than word by word.</summary>
+    public bool Eager { get; }
 
     /// <summary>Number of pages holding decoded instructions.</summary>
     public int PageCount => _pages.Count;
@@ -38,6 +42,13 @@ public sealed class DecodeCache : ICodeWriteObserver
             slots = new Instruction[SlotsPerPage];
             _pages.Add(physicalPage, slots);
             _bus.MarkCodePage(physicalPage);
+            if (Eager)
+            {
+                for (uint a = physicalPage; a < physicalPage + 4096; a += 4)
+                {
+                    Fill(slots, a);
+                }
+            }
         }
         return slots;
     }

@@ -18,12 +18,12 @@ public sealed class InterpreterEngine : ExecutionEngineBase
     private readonly HartState _s;
     private readonly Mmu _mmu;
 
-    public InterpreterEngine(Hart hart, SystemBus bus)
+    public InterpreterEngine(Hart hart, SystemBus bus, bool eagerDecode = false)
         : base(hart)
     {
         _s = hart.State;
         _mmu = hart.Mmu;
-        Cache = new DecodeCache(bus);
+        Cache = new DecodeCache(bus, eagerDecode);
     }
 
     public override string Name => "interp";
@@ -38,24 +38,40 @@ public sealed class InterpreterEngine : ExecutionEngineBase
     protected override ChunkExit RunChunk(ulong n) => RunInstructions(n);
 
     /// <summary>Interprets at most <paramref name="n"/> instructions (the other engines' exact-budget and fallback path).</summary>
-    public ChunkExit RunInstructions(ulong n) => Run(n, untilTransfer: false);
+    public ChunkExit RunInstructions(ulong n) => Count(Execute<WholeChunk>(n));
 
     /// <summary>
     /// Interprets at most <paramref name="n"/> instructions, stopping after the first control-flow
     /// instruction or trap: one basic block, for engines that interpret code until it is hot.
     /// </summary>
-    public ChunkExit RunBasicBlock(ulong n) => Run(n, untilTransfer: true);
+    public ChunkExit RunBasicBlock(ulong n) => Count(Execute<OneBasicBlock>(n));
 
-    private ChunkExit Run(ulong n, bool untilTransfer)
+    /// <summary>
+    /// Direct execution (the hybrid engine's tier): runs the pre-decoded instructions of the current
+    /// page in the tight loop, with no privilege handling. It stops, with exact state, when control
+    /// leaves the page (<see cref="ChunkExit.PageExit"/>), at a privileged or system instruction,
+    /// which it does not execute (<see cref="ChunkExit.Trap"/>: the monitor emulates it), after a
+    /// fault was raised, on attention, or after <paramref name="n"/> instructions.
+    /// </summary>
+    public ChunkExit RunDirect(ulong n) => Execute<DirectExecution>(n);
+
+    private ulong _countFrom;
+
+    private ChunkExit Count(ChunkExit exit)
     {
-        ulong before = _s.Executed;
-        ChunkExit exit = Execute(n, untilTransfer);
-        Statistics.InstructionsInterpreted += (long)(_s.Executed - before);
+        Statistics.InstructionsInterpreted += (long)(_s.Executed - _countFrom);
         return exit;
     }
 
-    private ChunkExit Execute(ulong n, bool untilTransfer)
+
+    /// <summary>
+    /// The interpreter loop, specialised by the JIT for each mode (a struct type argument), so the
+    /// modes' checks cost nothing where they are off.
+    /// </summary>
+    private ChunkExit Execute<TMode>(ulong n)
+        where TMode : struct, IInterpreterMode
     {
+        _countFrom = _s.Executed;
         HartState s = _s;
         Mmu mmu = _mmu;
         var x = new RegisterFile(s.X);
@@ -73,6 +89,12 @@ public sealed class InterpreterEngine : ExecutionEngineBase
         {
             if ((pc & 0xFFFFF000) != pageTag)
             {
+                if (TMode.PageConfined && pageTag != 1)
+                {
+                    s.Cycle = cycle;
+                    s.Pc = pc;
+                    return ChunkExit.PageExit;
+                }
                 s.Cycle = cycle;
                 if (!mmu.TranslateFetch(pc, out uint pa))
                 {
@@ -101,7 +123,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase
                     x[0] = 0;
                     pc = target;
                     cycle++;
-                    if (untilTransfer)
+                    if (TMode.StopAfterTransfer)
                     {
                         goto Transfer;
                     }
@@ -113,7 +135,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase
                     x[0] = 0;
                     pc = target;
                     cycle++;
-                    if (untilTransfer)
+                    if (TMode.StopAfterTransfer)
                     {
                         goto Transfer;
                     }
@@ -178,6 +200,11 @@ public sealed class InterpreterEngine : ExecutionEngineBase
                 case Opcode.AmominuW:
                 case Opcode.AmomaxuW:
                     s.Cycle = cycle;
+                    if (TMode.TrapSystem)
+                    {
+                        s.Pc = pc;
+                        return ChunkExit.Trap; // atomics are emulated by the monitor in direct execution
+                    }
                     if (!Atomics.Execute(s, mmu, i))
                     {
                         goto Fault;
@@ -190,6 +217,10 @@ public sealed class InterpreterEngine : ExecutionEngineBase
                     // System instructions, FENCE.I and illegal encodings: the monitor's routines.
                     s.Pc = pc;
                     s.Cycle = cycle;
+                    if (TMode.TrapSystem)
+                    {
+                        return ChunkExit.Trap;
+                    }
                     ChunkExit exit = Callout(i);
                     pc = s.Pc;
                     cycle = s.Cycle;
@@ -198,7 +229,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase
                     {
                         return exit;
                     }
-                    if (untilTransfer)
+                    if (TMode.StopAfterTransfer)
                     {
                         goto Transfer;
                     }
@@ -213,7 +244,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase
             }
             pc = target;
             cycle++;
-            if (untilTransfer)
+            if (TMode.StopAfterTransfer)
             {
                 goto Transfer;
             }
@@ -222,7 +253,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase
         NotTaken:
             pc += 4;
             cycle++;
-            if (untilTransfer)
+            if (TMode.StopAfterTransfer)
             {
                 goto Transfer;
             }
@@ -260,9 +291,9 @@ public sealed class InterpreterEngine : ExecutionEngineBase
             {
                 return ChunkExit.Attention;
             }
-            if (untilTransfer)
+            if (TMode.StopAfterTransfer || TMode.PageConfined)
             {
-                goto Transfer;
+                goto Transfer; // a trap changes mode and page: direct execution hands back to its engine
             }
         }
 
@@ -291,4 +322,41 @@ public sealed class InterpreterEngine : ExecutionEngineBase
         }
         return Hart.Attention != 0 ? ChunkExit.Attention : ChunkExit.Done;
     }
+}
+
+/// <summary>What varies between the interpreter loop's uses (compile-time constants of the specialisation).</summary>
+internal interface IInterpreterMode
+{
+    /// <summary>Stop after the first control transfer (branch, jump, trap, callout).</summary>
+    static abstract bool StopAfterTransfer { get; }
+
+    /// <summary>Stop when execution leaves the page it started in.</summary>
+    static abstract bool PageConfined { get; }
+
+    /// <summary>Do not execute system instructions and atomics: return <see cref="ChunkExit.Trap"/> at them.</summary>
+    static abstract bool TrapSystem { get; }
+}
+
+/// <summary>The interpreter engine: run the whole chunk.</summary>
+internal struct WholeChunk : IInterpreterMode
+{
+    public static bool StopAfterTransfer => false;
+    public static bool PageConfined => false;
+    public static bool TrapSystem => false;
+}
+
+/// <summary>One basic block of cold code, for the translator's hot threshold.</summary>
+internal struct OneBasicBlock : IInterpreterMode
+{
+    public static bool StopAfterTransfer => true;
+    public static bool PageConfined => false;
+    public static bool TrapSystem => false;
+}
+
+/// <summary>The hybrid engine's direct-execution tier.</summary>
+internal struct DirectExecution : IInterpreterMode
+{
+    public static bool StopAfterTransfer => false;
+    public static bool PageConfined => true;
+    public static bool TrapSystem => true;
 }

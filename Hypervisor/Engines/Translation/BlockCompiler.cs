@@ -76,7 +76,7 @@ internal sealed partial class BlockCompiler
     private const int KindMisaligned = -4;
 
     private readonly ILGenerator _il;
-    private readonly BlockKey _key;
+    private readonly uint _entryPc;
     private readonly IReadOnlyList<TraceInstruction> _code;
     private readonly Dictionary<uint, int> _indexOf = [];
     private readonly Label[] _labels;
@@ -105,10 +105,10 @@ internal sealed partial class BlockCompiler
     /// <summary>Instructions executed since the count local was last brought up to date, on the path being emitted.</summary>
     private int _offset;
 
-    private BlockCompiler(DynamicMethod method, BlockKey key, IReadOnlyList<TraceInstruction> code)
+    private BlockCompiler(DynamicMethod method, uint entryPc, IReadOnlyList<TraceInstruction> code)
     {
         _il = method.GetILGenerator(256 + 96 * code.Count);
-        _key = key;
+        _entryPc = entryPc;
         _code = code;
         _labels = new Label[code.Count];
         _isJoin = new bool[code.Count];
@@ -124,7 +124,7 @@ internal sealed partial class BlockCompiler
                 _isJoin[t] = true;
             }
         }
-        _isJoin[_indexOf[key.VirtualPc]] = true; // the prologue enters here
+        _isJoin[_indexOf[entryPc]] = true; // the prologue enters here
         (_used, _written) = RegisterUse(code);
         _xs = _il.DeclareLocal(typeof(uint[]));
         _state = _il.DeclareLocal(typeof(HartState));
@@ -144,23 +144,24 @@ internal sealed partial class BlockCompiler
         _epilogue = _il.DefineLabel();
     }
 
-    /// <summary>Compiles a decoded block into a <see cref="TranslatedBlock"/> bound to <paramref name="context"/>; adds its costs to <paramref name="statistics"/>.</summary>
-    public static TranslatedBlock Compile(BlockKey key, IReadOnlyList<TraceInstruction> code, TranslationContext context, TranslationCacheStatistics statistics)
+    /// <summary>Compiles a decoded block (the region starting at <paramref name="entryPc"/>) into a dynamic method; emission time goes to <paramref name="statistics"/>.</summary>
+    public static CompiledRegion Compile(uint entryPc, IReadOnlyList<TraceInstruction> code, TranslationCacheStatistics statistics)
     {
-        var method = new DynamicMethod($"tb_{key.VirtualPc:x8}_{(int)key.Privilege}", typeof(int), [typeof(BlockFrame), typeof(ulong), typeof(int)], restrictedSkipVisibility: true);
+        var method = new DynamicMethod($"tb_{entryPc:x8}", typeof(int), [typeof(BlockFrame), typeof(ulong), typeof(int)], restrictedSkipVisibility: true);
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        var compiler = new BlockCompiler(method, key, code);
+        var compiler = new BlockCompiler(method, entryPc, code);
         compiler.Emit();
-        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
-        statistics.EmitTicks += t1 - t0;
-        uint physicalPage = key.PhysicalPc & ~0xFFFu;
-        uint low = code[0].Pc & 0xFFF;
-        uint high = (code[^1].Pc & 0xFFF) + 4;
-        var block = new TranslatedBlock(key, code.Count, physicalPage + low, physicalPage + high, compiler._exitTargets);
-        long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-        block.Code = method.CreateDelegate<BlockCode>(new BlockFrame(context, block));
-        statistics.JitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
+        statistics.EmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         statistics.IlBytes += compiler._il.ILOffset;
+        return new CompiledRegion(method, code.Count, code[0].Pc & 0xFFF, (code[^1].Pc & 0xFFF) + 4, compiler._exitTargets, compiler._il.ILOffset);
+    }
+
+    /// <summary>Binds a compiled region to a VM: the block object and its delegate (the first binding runs the JIT).</summary>
+    public static TranslatedBlock Instantiate(CompiledRegion region, BlockKey key, TranslationContext context)
+    {
+        uint physicalPage = key.PhysicalPc & ~0xFFFu;
+        var block = new TranslatedBlock(key, region.Length, physicalPage + region.PageLow, physicalPage + region.PageHigh, region.ExitTargets);
+        block.Code = region.Method.CreateDelegate<BlockCode>(new BlockFrame(context, block));
         return block;
     }
 
@@ -214,7 +215,7 @@ internal sealed partial class BlockCompiler
     private void Emit()
     {
         EmitPrologue();
-        int entry = _indexOf[_key.VirtualPc];
+        int entry = _indexOf[_entryPc];
         if (entry != 0)
         {
             _il.Emit(OpCodes.Br, _labels[entry]); // code below the entry point came in through backward branches

@@ -24,6 +24,10 @@ public sealed class TranslationCacheStatistics
     /// <summary>IL bytes emitted.</summary>
     public long IlBytes;
 
+    /// <summary>Blocks this VM compiled itself, and blocks it took already compiled from another VM (same code).</summary>
+    public long Compilations;
+    public long SharedReuses;
+
     /// <summary>Time spent translating (IL emission and JIT), in seconds.</summary>
     public double TranslationSeconds => TranslationTicks / (double)Stopwatch.Frequency;
 

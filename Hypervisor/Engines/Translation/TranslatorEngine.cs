@@ -31,14 +31,17 @@ public sealed class TranslatorEngine : ExecutionEngineBase
     private readonly TranslationContext _context;
     private readonly List<TraceInstruction> _trace = new(DefaultMaxBlockLength);
     private readonly Dictionary<BlockKey, int> _heat = [];
+    private readonly CompiledCodeCache _compiledCode;
 
     /// <summary>Blocks that may chain into each other before returning to the dispatcher.</summary>
     private const int ChainLength = 256;
 
     public TranslatorEngine(Hart hart, SystemBus bus, int maxBlockLength = DefaultMaxBlockLength,
-        int cacheCapacity = TranslationCache.DefaultCapacity, int translationThreshold = DefaultTranslationThreshold)
+        int cacheCapacity = TranslationCache.DefaultCapacity, int translationThreshold = DefaultTranslationThreshold,
+        CompiledCodeCache? compiledCode = null)
         : base(hart)
     {
+        _compiledCode = compiledCode ?? CompiledCodeCache.Shared;
         _mmu = hart.Mmu;
         _bus = bus;
         MaxBlockLength = maxBlockLength;
@@ -69,11 +72,18 @@ public sealed class TranslatorEngine : ExecutionEngineBase
 
     private long Epoch => _mmu.FlushEpoch;
 
-    protected override ChunkExit RunChunk(ulong n)
+    protected override ChunkExit RunChunk(ulong n) => RunTranslated(n, stopInUserMode: false);
+
+    /// <summary>
+    /// Runs at most <paramref name="n"/> instructions through translated code (the hybrid engine's BT
+    /// tier); with <paramref name="stopInUserMode"/> it hands back as soon as the hart is in U-mode.
+    /// </summary>
+    public ChunkExit RunTranslated(ulong n, bool stopInUserMode)
     {
         HartState s = S;
         ulong start = s.Executed;
         long interpretedBefore = _interpreter.Statistics.InstructionsInterpreted;
+        _stopInUserMode = stopInUserMode;
         ChunkExit exit = Dispatch(n);
         long interpreted = _interpreter.Statistics.InstructionsInterpreted - interpretedBefore;
         Statistics.InstructionsInterpreted += interpreted;
@@ -81,6 +91,8 @@ public sealed class TranslatorEngine : ExecutionEngineBase
         Statistics.Callouts = _context.Callouts;
         return exit;
     }
+
+    private bool _stopInUserMode;
 
     private ChunkExit Dispatch(ulong n)
     {
@@ -98,7 +110,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase
                 {
                     return e;
                 }
-                if (s.Cycle >= limit)
+                if (s.Cycle >= limit || (_stopInUserMode && s.Privilege == Privilege.User))
                 {
                     return ChunkExit.Done;
                 }
@@ -120,7 +132,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase
             {
                 return ChunkExit.Attention;
             }
-            if (s.Cycle >= limit)
+            if (s.Cycle >= limit || (_stopInUserMode && s.Privilege == Privilege.User))
             {
                 return ChunkExit.Done;
             }
@@ -195,8 +207,22 @@ public sealed class TranslatorEngine : ExecutionEngineBase
         }
         long startTicks = Stopwatch.GetTimestamp();
         BlockDecoder.Decode(_bus.Ram, key.VirtualPc, key.PhysicalPc, MaxBlockLength, _trace);
-        TranslatedBlock block = BlockCompiler.Compile(key, _trace, _context, Cache.Statistics);
-        Cache.Add(block, Stopwatch.GetTimestamp() - startTicks);
+        uint entry = key.VirtualPc;
+        var signature = new RegionSignature(entry, _trace);
+        CompiledRegion region = _compiledCode.GetOrCompile(signature, () => BlockCompiler.Compile(entry, _trace, Cache.Statistics), out bool compiledNow);
+        long jitStart = Stopwatch.GetTimestamp();
+        TranslatedBlock block = BlockCompiler.Instantiate(region, key, _context);
+        long end = Stopwatch.GetTimestamp();
+        if (compiledNow)
+        {
+            Cache.Statistics.JitTicks += end - jitStart;
+            Cache.Statistics.Compilations++;
+        }
+        else
+        {
+            Cache.Statistics.SharedReuses++;
+        }
+        Cache.Add(block, end - startTicks);
         Statistics.BlocksTranslated = Cache.Statistics.Translations;
         Statistics.TranslationTicks = Cache.Statistics.TranslationTicks;
         return block;

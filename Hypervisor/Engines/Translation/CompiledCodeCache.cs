@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Reflection.Emit;
+
+namespace Hypervisor.Engines.Translation;
+
+/// <summary>The exact guest code a block was compiled from: its entry pc and every (pc, word) of its region.</summary>
+/// <remarks>Compiled code depends on nothing else (not the VM, the privilege or the physical address), so equal signatures may share it.</remarks>
+public sealed class RegionSignature : IEquatable<RegionSignature>
+{
+    private readonly uint[] _pcsAndWords;
+    private readonly int _hash;
+
+    public RegionSignature(uint entryPc, IReadOnlyList<TraceInstruction> region)
+    {
+        EntryPc = entryPc;
+        _pcsAndWords = new uint[region.Count * 2];
+        var hash = new HashCode();
+        hash.Add(entryPc);
+        for (int i = 0; i < region.Count; i++)
+        {
+            _pcsAndWords[2 * i] = region[i].Pc;
+            _pcsAndWords[2 * i + 1] = region[i].Instruction.Raw;
+            hash.Add(region[i].Pc);
+            hash.Add(region[i].Instruction.Raw);
+        }
+        _hash = hash.ToHashCode();
+    }
+
+    public uint EntryPc { get; }
+
+    public bool Equals(RegionSignature? other) =>
+        other is not null && other._hash == _hash && other.EntryPc == EntryPc && other._pcsAndWords.AsSpan().SequenceEqual(_pcsAndWords);
+
+    public override bool Equals(object? obj) => Equals(obj as RegionSignature);
+
+    public override int GetHashCode() => _hash;
+}
+
+/// <summary>A compiled region: the dynamic method and what every instance of it needs to know.</summary>
+public sealed record CompiledRegion(DynamicMethod Method, int Length, uint PageLow, uint PageHigh, IReadOnlyList<uint> ExitTargets, int IlBytes);
+
+/// <summary>
+/// Compiled blocks shared by every VM of the process, keyed by the exact guest code. A fleet of
+/// VMs running the same image compiles each hot block once; each VM then only binds the compiled
+/// method to its own <see cref="BlockFrame"/> (CreateDelegate on a compiled dynamic method is cheap).
+/// </summary>
+/// <remarks>
+/// Thread-safe: VMs translate on their own threads. A region is compiled once even when several
+/// VMs ask at the same time. The cache is bounded; when full it starts over (blocks already bound
+/// in VMs keep working, they just are not shared with later VMs).
+/// </remarks>
+public sealed class CompiledCodeCache
+{
+    private readonly ConcurrentDictionary<RegionSignature, Lazy<CompiledRegion>> _regions = new();
+    private long _compilations;
+    private long _reuses;
+
+    public CompiledCodeCache(int capacity = 65536) => Capacity = capacity;
+
+    /// <summary>The cache every VM uses unless it is given its own.</summary>
+    public static CompiledCodeCache Shared { get; } = new();
+
+    public int Capacity { get; }
+
+    public int Count => _regions.Count;
+
+    public long Compilations => Interlocked.Read(ref _compilations);
+
+    public long Reuses => Interlocked.Read(ref _reuses);
+
+    /// <summary>Returns the compiled region for <paramref name="signature"/>, compiling it with <paramref name="compile"/> if no VM has yet.</summary>
+    public CompiledRegion GetOrCompile(RegionSignature signature, Func<CompiledRegion> compile, out bool compiledNow)
+    {
+        if (_regions.Count >= Capacity)
+        {
+            _regions.Clear();
+        }
+        bool created = false;
+        Lazy<CompiledRegion> lazy = _regions.GetOrAdd(signature, _ => new Lazy<CompiledRegion>(() =>
+        {
+            created = true;
+            return compile();
+        }, LazyThreadSafetyMode.ExecutionAndPublication));
+        CompiledRegion region = lazy.Value;
+        compiledNow = created;
+        Interlocked.Increment(ref created ? ref _compilations : ref _reuses);
+        return region;
+    }
+}
