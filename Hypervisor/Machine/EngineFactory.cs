@@ -20,9 +20,11 @@ public static class EngineFactory
     /// <summary>Builds the engine <paramref name="config"/> names, with its engine settings (translation threshold).</summary>
     public static IExecutionEngine Create(MachineConfig config, Hart hart, SystemBus bus) => config.Engine switch
     {
-        EngineKind.BinaryTranslator when config.TranslationThreshold is int threshold =>
-            new TranslatorEngine(hart, bus, translationThreshold: threshold),
-        EngineKind.Hybrid => new HybridEngine(hart, bus, config.HybridPolicy, config.HotThreshold, config.TranslationThreshold),
+        EngineKind.BinaryTranslator => new TranslatorEngine(hart, bus,
+            translationThreshold: config.TranslationThreshold ?? TranslatorEngine.DefaultTranslationThreshold,
+            backgroundCompilation: config.BackgroundCompilation),
+        EngineKind.Hybrid => new HybridEngine(hart, bus, config.HybridPolicy, config.HotThreshold, config.TranslationThreshold,
+            config.BackgroundCompilation),
         _ => Create(config.Engine, hart, bus),
     };
 

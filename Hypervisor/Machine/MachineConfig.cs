@@ -32,6 +32,13 @@ public sealed record MachineConfig
     /// </summary>
     public int? TranslationThreshold { get; init; }
 
+    /// <summary>
+    /// Compile hot blocks on a background thread and interpret them until they are ready, instead
+    /// of compiling them on the VM's thread when they become hot (the default: deterministic
+    /// tiering, which the lockstep fuzzer wants). Guest-visible results are the same either way.
+    /// </summary>
+    public bool BackgroundCompilation { get; init; }
+
     /// <summary>How the hybrid engine divides the work (only for <see cref="EngineKind.Hybrid"/>).</summary>
     public HybridPolicy HybridPolicy { get; init; } = HybridPolicy.ModeSplit;
 

@@ -43,14 +43,14 @@ public sealed class HybridEngine : ExecutionEngineBase
     private readonly Mmu _mmu;
 
     public HybridEngine(Hart hart, SystemBus bus, HybridPolicy policy = HybridPolicy.ModeSplit, int hotThreshold = DefaultHotThreshold,
-        int? translationThreshold = null)
+        int? translationThreshold = null, bool backgroundCompilation = false)
         : base(hart)
     {
         Policy = policy;
         HotThreshold = hotThreshold;
         _mmu = hart.Mmu;
         int threshold = policy == HybridPolicy.HotThreshold ? hotThreshold : translationThreshold ?? TranslatorEngine.DefaultTranslationThreshold;
-        _translator = new TranslatorEngine(hart, bus, translationThreshold: threshold);
+        _translator = new TranslatorEngine(hart, bus, translationThreshold: threshold, backgroundCompilation: backgroundCompilation);
         _direct = new InterpreterEngine(hart, bus, eagerDecode: true);
     }
 

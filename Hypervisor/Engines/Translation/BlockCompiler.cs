@@ -151,9 +151,13 @@ internal sealed partial class BlockCompiler
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var compiler = new BlockCompiler(method, entryPc, code);
         compiler.Emit();
-        statistics.EmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+        long emitTicks = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+        statistics.EmitTicks += emitTicks;
         statistics.IlBytes += compiler._il.ILOffset;
-        return new CompiledRegion(method, code.Count, code[0].Pc & 0xFFF, (code[^1].Pc & 0xFFF) + 4, compiler._exitTargets, compiler._il.ILOffset);
+        return new CompiledRegion(method, code.Count, code[0].Pc & 0xFFF, (code[^1].Pc & 0xFFF) + 4, compiler._exitTargets, compiler._il.ILOffset)
+        {
+            EmitTicks = emitTicks,
+        };
     }
 
     /// <summary>Binds a compiled region to a VM: the block object and its delegate (the first binding runs the JIT).</summary>

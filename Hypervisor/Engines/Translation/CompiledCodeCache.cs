@@ -37,7 +37,13 @@ public sealed class RegionSignature : IEquatable<RegionSignature>
 }
 
 /// <summary>A compiled region: the dynamic method and what every instance of it needs to know.</summary>
-public sealed record CompiledRegion(DynamicMethod Method, int Length, uint PageLow, uint PageHigh, IReadOnlyList<uint> ExitTargets, int IlBytes);
+public sealed record CompiledRegion(DynamicMethod Method, int Length, uint PageLow, uint PageHigh, IReadOnlyList<uint> ExitTargets, int IlBytes)
+{
+    /// <summary>Stopwatch ticks spent emitting IL and in the .NET JIT for this region.</summary>
+    public long EmitTicks { get; init; }
+
+    public long JitTicks { get; set; }
+}
 
 /// <summary>
 /// Compiled blocks shared by every VM of the process, keyed by the exact guest code. A fleet of
@@ -52,10 +58,16 @@ public sealed record CompiledRegion(DynamicMethod Method, int Length, uint PageL
 public sealed class CompiledCodeCache
 {
     private readonly ConcurrentDictionary<RegionSignature, Lazy<CompiledRegion>> _regions = new();
+    private readonly BlockingCollection<Lazy<CompiledRegion>> _backgroundQueue = new();
+    private readonly Lazy<Thread> _backgroundWorker;
     private long _compilations;
     private long _reuses;
 
-    public CompiledCodeCache(int capacity = 65536) => Capacity = capacity;
+    public CompiledCodeCache(int capacity = 65536)
+    {
+        Capacity = capacity;
+        _backgroundWorker = new Lazy<Thread>(StartWorker, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
 
     /// <summary>The cache every VM uses unless it is given its own.</summary>
     public static CompiledCodeCache Shared { get; } = new();
@@ -67,6 +79,90 @@ public sealed class CompiledCodeCache
     public long Compilations => Interlocked.Read(ref _compilations);
 
     public long Reuses => Interlocked.Read(ref _reuses);
+
+    /// <summary>True when <paramref name="signature"/> is compiled and JIT-ed.</summary>
+    public bool IsReady(RegionSignature signature) =>
+        _regions.TryGetValue(signature, out Lazy<CompiledRegion>? lazy) && lazy.IsValueCreated;
+
+    /// <summary>The compiled region for <paramref name="signature"/> if it is ready (compiled and JIT-ed).</summary>
+    public bool TryGetReady(RegionSignature signature, out CompiledRegion region)
+    {
+        if (_regions.TryGetValue(signature, out Lazy<CompiledRegion>? lazy) && lazy.IsValueCreated)
+        {
+            region = lazy.Value;
+            Interlocked.Increment(ref _reuses);
+            return true;
+        }
+        region = null!;
+        return false;
+    }
+
+    /// <summary>
+    /// Queues <paramref name="signature"/> for compilation on the background compiler thread (once);
+    /// <see cref="TryGetReady"/> answers when it is done. The VM keeps interpreting meanwhile, so
+    /// the JIT's time comes off the VM's own thread.
+    /// </summary>
+    public void CompileInBackground(RegionSignature signature, Func<CompiledRegion> compile)
+    {
+        if (_regions.Count >= Capacity)
+        {
+            _regions.Clear();
+        }
+        bool added = false;
+        Lazy<CompiledRegion> lazy = _regions.GetOrAdd(signature, _ =>
+        {
+            added = true;
+            return new Lazy<CompiledRegion>(() =>
+            {
+                CompiledRegion region = compile();
+                ForceJit(region);
+                Interlocked.Increment(ref _compilations);
+                return region;
+            }, LazyThreadSafetyMode.ExecutionAndPublication);
+        });
+        if (added)
+        {
+            _ = _backgroundWorker.Value;
+            _backgroundQueue.Add(lazy);
+        }
+    }
+
+    /// <summary>Pending background compilations.</summary>
+    public int QueueLength => _backgroundQueue.Count;
+
+    private Thread StartWorker()
+    {
+        var worker = new Thread(() =>
+        {
+            foreach (Lazy<CompiledRegion> job in _backgroundQueue.GetConsumingEnumerable())
+            {
+                try
+                {
+                    _ = job.Value;
+                }
+                catch (Exception e) when (e is InvalidProgramException or NotSupportedException)
+                {
+                    // A region the JIT refuses stays uncompiled; its VM goes on interpreting it.
+                }
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "hv-block-compiler",
+            Priority = ThreadPriority.BelowNormal,
+        };
+        worker.Start();
+        return worker;
+    }
+
+    /// <summary>Runs the JIT on a compiled region now (binding a placeholder frame), so that binding it in a VM later is cheap.</summary>
+    private static void ForceJit(CompiledRegion region)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var placeholder = (BlockFrame)System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(typeof(BlockFrame));
+        _ = region.Method.CreateDelegate<BlockCode>(placeholder);
+        region.JitTicks = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+    }
 
     /// <summary>Returns the compiled region for <paramref name="signature"/>, compiling it with <paramref name="compile"/> if no VM has yet.</summary>
     public CompiledRegion GetOrCompile(RegionSignature signature, Func<CompiledRegion> compile, out bool compiledNow)

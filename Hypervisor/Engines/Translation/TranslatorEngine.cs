@@ -31,6 +31,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase
     private readonly TranslationContext _context;
     private readonly List<TraceInstruction> _trace = new(DefaultMaxBlockLength);
     private readonly Dictionary<BlockKey, int> _heat = [];
+    private readonly Dictionary<BlockKey, RegionSignature> _pending = [];
     private readonly CompiledCodeCache _compiledCode;
 
     /// <summary>Blocks that may chain into each other before returning to the dispatcher.</summary>
@@ -38,9 +39,10 @@ public sealed class TranslatorEngine : ExecutionEngineBase
 
     public TranslatorEngine(Hart hart, SystemBus bus, int maxBlockLength = DefaultMaxBlockLength,
         int cacheCapacity = TranslationCache.DefaultCapacity, int translationThreshold = DefaultTranslationThreshold,
-        CompiledCodeCache? compiledCode = null)
+        CompiledCodeCache? compiledCode = null, bool backgroundCompilation = false)
         : base(hart)
     {
+        BackgroundCompilation = backgroundCompilation;
         _compiledCode = compiledCode ?? CompiledCodeCache.Shared;
         _mmu = hart.Mmu;
         _bus = bus;
@@ -57,6 +59,13 @@ public sealed class TranslatorEngine : ExecutionEngineBase
 
     public int TranslationThreshold { get; }
 
+    /// <summary>
+    /// Compile hot blocks on the background compiler thread and keep interpreting them until they
+    /// are ready, instead of waiting for the JIT. Results are the same either way; only which
+    /// tier ran which instruction (and the wall time) changes.
+    /// </summary>
+    public bool BackgroundCompilation { get; }
+
     public TranslationCache Cache { get; }
 
     /// <summary>The interpreter used for exact budgets and untranslatable code.</summary>
@@ -68,6 +77,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase
         _interpreter.FlushCode();
         Array.Clear(_context.JumpCache);
         _heat.Clear();
+        _pending.Clear();
     }
 
     private long Epoch => _mmu.FlushEpoch;
@@ -185,7 +195,6 @@ public sealed class TranslatorEngine : ExecutionEngineBase
                 _heat[key] = heat;
                 return null;
             }
-            _heat.Remove(key);
             TranslatedBlock? translated = Translate(key);
             if (translated is null)
             {
@@ -203,13 +212,39 @@ public sealed class TranslatorEngine : ExecutionEngineBase
         uint page = key.PhysicalPc & ~0xFFFu;
         if (_mmu.Pmp.PagePermissions(page, S.Privilege) is not byte executable || (executable & Pmp.X) == 0)
         {
+            _heat.Remove(key);
             return null; // PMP splits this page: check every fetch on the interpreter
+        }
+        if (BackgroundCompilation && _pending.TryGetValue(key, out RegionSignature? queued) && !_compiledCode.IsReady(queued))
+        {
+            return null; // still compiling: keep interpreting
         }
         long startTicks = Stopwatch.GetTimestamp();
         BlockDecoder.Decode(_bus.Ram, key.VirtualPc, key.PhysicalPc, MaxBlockLength, _trace);
         uint entry = key.VirtualPc;
         var signature = new RegionSignature(entry, _trace);
-        CompiledRegion region = _compiledCode.GetOrCompile(signature, () => BlockCompiler.Compile(entry, _trace, Cache.Statistics), out bool compiledNow);
+        CompiledRegion region;
+        bool compiledNow = false;
+        if (BackgroundCompilation)
+        {
+            // The signature is taken from memory now; if the code changed while the compiler was
+            // at work, the region compiled is not this one and the new code is queued instead.
+            if (!_compiledCode.TryGetReady(signature, out region))
+            {
+                TraceInstruction[] snapshot = [.. _trace];
+                _compiledCode.CompileInBackground(signature, () => BlockCompiler.Compile(entry, snapshot, new TranslationCacheStatistics()));
+                _pending[key] = signature;
+                return null; // interpret until the compiler is done
+            }
+            _pending.Remove(key);
+            Cache.Statistics.JitTicks += region.JitTicks;
+            Cache.Statistics.EmitTicks += region.EmitTicks;
+        }
+        else
+        {
+            region = _compiledCode.GetOrCompile(signature, () => BlockCompiler.Compile(entry, _trace, Cache.Statistics), out compiledNow);
+        }
+        _heat.Remove(key);
         long jitStart = Stopwatch.GetTimestamp();
         TranslatedBlock block = BlockCompiler.Instantiate(region, key, _context);
         long end = Stopwatch.GetTimestamp();
