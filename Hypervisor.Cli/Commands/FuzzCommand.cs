@@ -25,11 +25,12 @@ public static class FuzzCommand
         var maxSlice = new Option<int>("--max-slice") { Description = "Largest lockstep slice in instructions (slices are 1..N)", DefaultValueFactory = _ => 50 };
         var threshold = new Option<int?>("--translation-threshold") { Description = "Block entries before the translator compiles a block (default: 1 for full, 2 for quick)" };
         var profile = new Option<string>("--profile") { Description = "Programs: full (10-40 items, nesting 2, every block compiled) or quick (short, body run twice, compiled on the second pass)", DefaultValueFactory = _ => "full" };
+        var exclude = new Option<string?>("--exclude") { Description = "Instruction families to leave out, e.g. interrupts,devices (see FuzzFeatures: alu, muldiv, loadstore, branches, jumps, loops, atomics, traps, fences, selfmodifying, faultingaccess, counters, usermode, devices, interrupts)" };
         var noShrink = new Option<bool>("--no-shrink") { Description = "Report findings without shrinking them" };
         var replay = new Option<string?>("--replay") { Description = "Run one fuzzer ELF (e.g. a written -shrunk.elf) in lockstep instead of generating programs" };
         var command = new Command("fuzz", "Run random RV32IMA programs in lockstep on two or more engines and report any divergence")
         {
-            engines, count, seed, output, jobs, maxSlice, threshold, profile, noShrink, replay,
+            engines, count, seed, output, jobs, maxSlice, threshold, profile, exclude, noShrink, replay,
         };
         command.SetAction(parse =>
         {
@@ -76,10 +77,18 @@ public static class FuzzCommand
                     throw new CliException($"--engines: {e.Message}");
                 }
             }
+            foreach (string name in (parse.GetValue(exclude) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!Enum.TryParse(name, ignoreCase: true, out FuzzFeatures feature) || feature is FuzzFeatures.None or FuzzFeatures.All)
+                {
+                    throw new CliException($"--exclude: '{name}' is not an instruction family ({string.Join(", ", Enum.GetNames<FuzzFeatures>()[1..^1]).ToLowerInvariant()})");
+                }
+                generator = generator with { Features = generator.Features & ~feature };
+            }
             var lockstep = new LockstepOptions { MaxSlice = parse.GetValue(maxSlice), TranslationThreshold = parse.GetValue(threshold) ?? defaultThreshold };
             string? replayPath = parse.GetValue(replay);
             return replayPath is not null
-                ? Replay(context, kinds, lockstep, replayPath, parse.GetValue(seed))
+                ? Replay(context, kinds, lockstep, replayPath, parse.GetValue(seed), parse.GetValue(output), !parse.GetValue(noShrink))
                 : Fuzz(context, kinds, lockstep, generator, parse.GetValue(count), parse.GetValue(seed) ?? 1, parse.GetValue(jobs),
                     parse.GetValue(output), !parse.GetValue(noShrink));
         });
@@ -97,7 +106,7 @@ public static class FuzzCommand
         foreach (EngineKind b in kinds.Skip(1))
         {
             string pair = $"{EngineFactory.Names(kinds[0])} vs {EngineFactory.Names(b)}";
-            err.WriteLine($"hv fuzz: {count:N0} programs, seed {seed}, {pair}, {jobs} jobs, translation threshold {lockstep.TranslationThreshold}");
+            err.WriteLine($"hv fuzz: {count:N0} programs, seed {seed}, {pair}, {jobs} jobs, translation threshold {lockstep.TranslationThreshold}, features {generator.Features}");
             var options = new CampaignOptions
             {
                 Seed = seed,
@@ -160,7 +169,9 @@ public static class FuzzCommand
         }
     }
 
-    private static int Replay(CliContext context, IReadOnlyList<EngineKind> kinds, LockstepOptions lockstep, string path, int? seed)
+    /// <summary>Runs one written program in lockstep; with --out, a divergence is shrunk and written as a campaign finding is.</summary>
+    private static int Replay(CliContext context, IReadOnlyList<EngineKind> kinds, LockstepOptions lockstep, string path, int? seed,
+        string? outDir, bool shrink)
     {
         ElfImage image;
         try
@@ -175,7 +186,8 @@ public static class FuzzCommand
         int findings = 0;
         foreach (EngineKind b in kinds.Skip(1))
         {
-            var runner = new LockstepRunner(lockstep with { EngineA = kinds[0], EngineB = b });
+            LockstepOptions pair = lockstep with { EngineA = kinds[0], EngineB = b };
+            var runner = new LockstepRunner(pair);
             LockstepResult r = runner.Run(image, sliceSeed);
             context.Error.WriteLine($"hv fuzz: {Path.GetFileName(path)}: {r.EngineA} vs {r.EngineB}: {r.Verdict}; " +
                                     $"{r.Instructions:N0} instructions in {r.Slices} slices (slice seed {sliceSeed}); end: {r.End}");
@@ -186,6 +198,21 @@ public static class FuzzCommand
                 if (r.Divergence?.Exception is string ex)
                 {
                     context.Error.WriteLine(ex);
+                }
+                if (outDir is not null)
+                {
+                    FuzzProgram program;
+                    try
+                    {
+                        program = FuzzProgram.FromElf(image, sliceSeed);
+                    }
+                    catch (ElfLoadException e)
+                    {
+                        throw new CliException(e.Message);
+                    }
+                    var finding = new FuzzFinding(0, program, r);
+                    ReportFinding(context, shrink ? FuzzCampaign.ShrinkFinding(finding, pair) : finding,
+                        Path.Combine(outDir, $"{r.EngineA}-vs-{r.EngineB}"));
                 }
             }
         }

@@ -174,8 +174,15 @@ public static class FuzzCampaign
     public static FuzzFinding ShrinkFinding(FuzzFinding finding, LockstepOptions lockstep)
     {
         var runner = new LockstepRunner(lockstep);
+        // Keep the finding's kind while shrinking: the same verdict and the same differing field,
+        // so that the minimal program shows the original symptom rather than another one it met on the way.
         LockstepVerdict verdict = finding.Result.Verdict;
-        var shrinker = new Shrinker(p => runner.Run(p).Verdict == verdict);
+        string? field = finding.Result.Divergence?.Difference?.Field;
+        var shrinker = new Shrinker(p =>
+        {
+            LockstepResult r = runner.Run(p);
+            return r.Verdict == verdict && r.Divergence?.Difference?.Field == field;
+        });
         FuzzProgram shrunk = shrinker.Shrink(finding.Program);
         LockstepResult shrunkResult = runner.Run(shrunk);
         SelfCheckProgram? reproducer = lockstep.DecorateA is null && lockstep.DecorateB is null

@@ -49,9 +49,18 @@ public enum FuzzFeatures
     /// <summary>Segments run in U-mode: MRET to U with PMP open, ECALL back to M.</summary>
     UserMode = 1 << 12,
 
+    /// <summary>Loads and stores to device registers: CLINT (msip, mtimecmp, mtime), UART, PLIC.</summary>
+    Devices = 1 << 13,
+
+    /// <summary>
+    /// Machine software and timer interrupts: enabling them in mie/mstatus, raising msip, arming
+    /// mtimecmp a few ticks ahead. The handler disables all interrupts when it takes one.
+    /// </summary>
+    Interrupts = 1 << 14,
+
     /// <summary>Everything built so far.</summary>
     All = Alu | MulDiv | LoadStore | Branches | Jumps | Loops | Atomics | Traps | Fences | SelfModifying |
-          FaultingAccess | Counters | UserMode,
+          FaultingAccess | Counters | UserMode | Devices | Interrupts,
 }
 
 /// <summary>How <see cref="ProgramGenerator"/> shapes programs.</summary>

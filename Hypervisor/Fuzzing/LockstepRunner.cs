@@ -109,9 +109,10 @@ public sealed class LockstepRunner
     {
         string nameA = EngineFactory.Names(Options.EngineA), nameB = EngineFactory.Names(Options.EngineB);
         VirtualMachine a, b;
+        List<byte> outA = [], outB = [];
         try
         {
-            a = Build(image, Options.EngineA, Options.DecorateA);
+            a = Build(image, Options.EngineA, Options.DecorateA, outA);
         }
         catch (Exception e) when (e is not NotSupportedException)
         {
@@ -119,7 +120,7 @@ public sealed class LockstepRunner
         }
         try
         {
-            b = Build(image, Options.EngineB, Options.DecorateB);
+            b = Build(image, Options.EngineB, Options.DecorateB, outB);
         }
         catch (Exception e) when (e is not NotSupportedException)
         {
@@ -163,7 +164,7 @@ public sealed class LockstepRunner
                 ? new FieldDifference("slice stop reason", oa.Reason.ToString(), ob.Reason.ToString())
                 : oa.Executed != ob.Executed
                     ? new FieldDifference("instructions executed in the slice", oa.Executed.ToString(), ob.Executed.ToString())
-                    : StateComparer.FirstDifference(a, b);
+                    : StateComparer.FirstDifference(a, b) ?? ConsoleDifference(outA, outB);
             if (difference is not null)
             {
                 return Found(LockstepVerdict.Diverged, new Divergence(slice, budget, before, pcBefore, difference, null), a, slice, nameA, nameB);
@@ -190,7 +191,18 @@ public sealed class LockstepRunner
         _ => "idle",
     };
 
-    private VirtualMachine Build(ElfImage image, EngineKind kind, Func<VirtualMachine, IExecutionEngine, IExecutionEngine>? decorate)
+    private static FieldDifference? ConsoleDifference(List<byte> a, List<byte> b)
+    {
+        if (a.Count == b.Count && System.Runtime.InteropServices.CollectionsMarshal.AsSpan(a).SequenceEqual(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(b)))
+        {
+            return null;
+        }
+        static string Tail(List<byte> x) => $"{x.Count} bytes, ending {Convert.ToHexString([.. x.TakeLast(8)])}";
+        return new FieldDifference("UART output", Tail(a), Tail(b));
+    }
+
+    private VirtualMachine Build(ElfImage image, EngineKind kind, Func<VirtualMachine, IExecutionEngine, IExecutionEngine>? decorate,
+        List<byte> console)
     {
         var config = new MachineConfig
         {
@@ -200,12 +212,12 @@ public sealed class LockstepRunner
         };
         if (decorate is null)
         {
-            return new VirtualMachine(image.Path, image, config);
+            return new VirtualMachine(image.Path, image, config, console.Add);
         }
         // The decorator needs the VM (its hart, RAM), which exists only once the constructor returns:
         // the VM runs a forwarding engine that is pointed at the decorated one right after.
         ForwardingEngine? forwarding = null;
-        var vm = new VirtualMachine(image.Path, image, config, wrapEngine: inner => forwarding = new ForwardingEngine(inner));
+        var vm = new VirtualMachine(image.Path, image, config, console.Add, inner => forwarding = new ForwardingEngine(inner));
         forwarding!.Target = decorate(vm, forwarding.Target);
         return vm;
     }

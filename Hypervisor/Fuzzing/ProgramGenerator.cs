@@ -44,12 +44,21 @@ public sealed class ProgramGenerator
     /// <summary>
     /// The trap handler at <see cref="FuzzLayout.HandlerBase"/>: mepc += 4, MRET. With
     /// <paramref name="returnToMachine"/> it also sets mstatus.MPP = M, so that any trap in a U-mode
-    /// segment (its closing ECALL, or an earlier fault) ends the segment and returns to M-mode.
+    /// segment (its closing ECALL, or an earlier fault) ends the segment and returns to M-mode. With
+    /// <paramref name="interrupts"/> an interrupt clears mie (so each enabling takes at most one)
+    /// and returns to the interrupted instruction.
     /// </summary>
-    public static uint[] TrapHandler(bool returnToMachine)
+    public static uint[] TrapHandler(bool returnToMachine, bool interrupts = false)
     {
         const int t = HandlerRegister;
         var p = new ProgramBuilder(FuzzLayout.HandlerBase);
+        if (interrupts)
+        {
+            p.Emit(Opcode.Csrrs, t, 0, imm: CsrAddress.Mcause);
+            p.Emit(Opcode.Bge, rs1: t, rs2: 0, imm: 12);              // an exception
+            p.Emit(Opcode.Csrrw, 0, 0, imm: CsrAddress.Mie);          // an interrupt: mie = 0, back
+            p.Emit(Opcode.Mret);
+        }
         p.Emit(Opcode.Csrrs, t, 0, imm: CsrAddress.Mepc);
         p.Emit(Opcode.Addi, t, t, imm: 4);
         p.Emit(Opcode.Csrrw, 0, t, imm: CsrAddress.Mepc);
@@ -62,6 +71,13 @@ public sealed class ProgramGenerator
         p.Emit(Opcode.Mret);
         return [.. p.Words];
     }
+
+    /// <summary>Device registers the Devices family reads and writes (32-bit CLINT registers, byte UART registers).</summary>
+    private static readonly (uint Address, int Size)[] DeviceRegisters =
+    [
+        (0x0200_0000, 4), (0x0200_4000, 4), (0x0200_4004, 4), (0x0200_BFF8, 4), (0x0200_BFFC, 4),
+        (0x1000_0000, 1), (0x1000_0001, 1), (0x1000_0005, 1), (0x0C00_1000, 4), (0x0C00_0028, 4),
+    ];
 
     private static readonly uint[] EdgeValues =
     [
@@ -109,6 +125,7 @@ public sealed class ProgramGenerator
     {
         RegisterOp, ImmediateOp, UpperImmediate, Constant, MulDiv, Load, Store, PointerAccess,
         Branch, Jal, Jalr, Loop, Atomic, Trap, Fence, SelfModify, FaultingAccess, Counter, UserSegment,
+        DeviceAccess, InterruptEnable, TimerArm, SoftwareInterrupt,
     }
 
     /// <summary>Builds one program; all randomness comes from one <see cref="Random"/> seeded with the program's seed.</summary>
@@ -126,6 +143,7 @@ public sealed class ProgramGenerator
         private uint _forbidden; // registers no instruction may write here: x-bit set
         private bool _inUser;
         private bool _userSegments;
+        private bool _interrupts;
 
         public Builder(int seed, GeneratorOptions options)
         {
@@ -168,6 +186,10 @@ public sealed class ProgramGenerator
             Add(FuzzFeatures.FaultingAccess, Item.FaultingAccess, 1);
             Add(FuzzFeatures.Counters, Item.Counter, 2);
             Add(FuzzFeatures.UserMode, Item.UserSegment, 1);
+            Add(FuzzFeatures.Devices, Item.DeviceAccess, 2);
+            Add(FuzzFeatures.Interrupts, Item.InterruptEnable, 2);
+            Add(FuzzFeatures.Interrupts, Item.TimerArm, 2);
+            Add(FuzzFeatures.Interrupts, Item.SoftwareInterrupt, 1);
             if (menu.Count == 0)
             {
                 menu.Add((Item.ImmediateOp, 1)); // nothing enabled: still a valid program of ADDIs
@@ -181,6 +203,7 @@ public sealed class ProgramGenerator
             _r.NextBytes(data);
             _dataRegister = 1 + _r.Next(30);
             _userSegments = Has(FuzzFeatures.UserMode) && _r.Next(4) == 0;
+            _interrupts = Has(FuzzFeatures.Interrupts) && _r.Next(3) == 0;
 
             // Prologue: trap vector, PMP open to U-mode, counters for U-mode, data register, register values.
             Li(5, FuzzLayout.HandlerBase);
@@ -231,7 +254,7 @@ public sealed class ProgramGenerator
             {
                 throw new InvalidOperationException($"seed {_seed}: program of {_w.Count} words is too long; lower MaxItems or MaxDepth");
             }
-            return new FuzzProgram(_seed, [.. _w], TrapHandler(_userSegments), data, _dataRegister);
+            return new FuzzProgram(_seed, [.. _w], TrapHandler(_userSegments, _interrupts), data, _dataRegister);
         }
 
         private int Here => _w.Count;
@@ -318,6 +341,10 @@ public sealed class ProgramGenerator
                 case Item.FaultingAccess: FaultingAccess(); break;
                 case Item.Counter: Counter(); break;
                 case Item.UserSegment when nest && !_inUser && _userSegments: UserSegment(depth); break;
+                case Item.DeviceAccess: DeviceAccess(); break;
+                case Item.InterruptEnable when _interrupts: InterruptEnable(); break;
+                case Item.TimerArm when _interrupts: TimerArm(); break;
+                case Item.SoftwareInterrupt when _interrupts: SoftwareInterrupt(); break;
                 default: ImmediateOp(Dest()); break; // a construct that may not nest here
             }
         }
@@ -573,6 +600,79 @@ public sealed class ProgramGenerator
                 case 6: Emit(Opcode.Csrrw, Dest(), Source(), imm: _r.Next(2) == 0 ? CsrAddress.Minstret : CsrAddress.Mcycle); break;
                 default: Emit(Opcode.Csrrs, Dest(), 0, imm: _r.Next(0x1000)); break; // any CSR number, read only
             }
+        }
+
+        /// <summary>A load from or a store to a device register (mtime, mtimecmp, msip, UART, PLIC).</summary>
+        private void DeviceAccess()
+        {
+            (uint address, int size) = Pick(DeviceRegisters);
+            int p = Dest(allowZero: false);
+            Li(p, address);
+            bool store = _r.Next(3) == 0;
+            if (address == 0x0200_0000 && !_interrupts)
+            {
+                store = false; // raising msip is the interrupt family's business
+            }
+            if (store)
+            {
+                int v = Source();
+                if (address is 0x0200_4000 or 0x0200_4004 or 0x0200_BFF8 or 0x0200_BFFC && !_interrupts)
+                {
+                    v = Dest(allowZero: false);
+                    Li(v, 0xFFFF_FFFF); // keep the timer disarmed: mtimecmp all ones (or mtime far below it)
+                    if (address is 0x0200_BFF8 or 0x0200_BFFC)
+                    {
+                        v = 0;
+                    }
+                }
+                Emit(size == 1 ? Opcode.Sb : Opcode.Sw, rs1: p, rs2: v);
+            }
+            else
+            {
+                Emit(size == 1 ? Pick([Opcode.Lbu, Opcode.Lb]) : Opcode.Lw, Dest(), p);
+            }
+        }
+
+        /// <summary>Sets MSIE/MTIE (and MEIE) in mie, or MIE in mstatus.</summary>
+        private void InterruptEnable()
+        {
+            if (_r.Next(2) == 0)
+            {
+                Emit(Opcode.Csrrsi, 0, 8, imm: CsrAddress.Mstatus);       // mstatus.MIE
+                return;
+            }
+            int p = Dest(allowZero: false);
+            Li(p, Pick([0x888u, 0x80u, 0x8u, 0x88u]));
+            Emit(Opcode.Csrrs, 0, p, imm: CsrAddress.Mie);
+        }
+
+        /// <summary>mtimecmp = mtime + a few ticks: a timer interrupt some tens of instructions later.</summary>
+        private void TimerArm()
+        {
+            int p = Dest(allowZero: false);
+            _forbidden |= 1u << p;
+            int t = Dest(allowZero: false);
+            _forbidden &= ~(1u << p);
+            Li(p, 0x0200_BFF8);
+            Emit(Opcode.Lw, t, p, imm: 0);                               // mtime (low word)
+            Emit(Opcode.Addi, t, t, imm: _r.Next(0, 12));
+            Li(p, 0x0200_4000);
+            Emit(Opcode.Sw, rs1: p, rs2: 0, imm: 4);                     // mtimecmp hi = 0
+            Emit(Opcode.Sw, rs1: p, rs2: t, imm: 0);                     // mtimecmp lo = mtime + delta
+        }
+
+        /// <summary>msip = 1 (or 0).</summary>
+        private void SoftwareInterrupt()
+        {
+            int p = Dest(allowZero: false);
+            Li(p, 0x0200_0000);
+            int v = 0;
+            if (_r.Next(4) != 0)
+            {
+                v = Dest(allowZero: false);
+                Emit(Opcode.Addi, v, 0, imm: 1);
+            }
+            Emit(Opcode.Sw, rs1: p, rs2: v);
         }
 
         /// <summary>mepc = the segment, mstatus.MPP = U, MRET; the segment ends with an ECALL (or its first trap): the handler returns to M.</summary>

@@ -68,7 +68,8 @@ public static class SelfCheck
         foreach ((string name, int csr) in new[]
         {
             ("mstatus", CsrAddress.Mstatus), ("mtvec", CsrAddress.Mtvec), ("mepc", CsrAddress.Mepc),
-            ("mcause", CsrAddress.Mcause), ("mtval", CsrAddress.Mtval), ("minstret", CsrAddress.Minstret),
+            ("mcause", CsrAddress.Mcause), ("mtval", CsrAddress.Mtval), ("mie", CsrAddress.Mie), ("mip", CsrAddress.Mip),
+            ("minstret", CsrAddress.Minstret),
             ("mcycle", CsrAddress.Mcycle),
         })
         {
