@@ -77,8 +77,16 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
         Receive<SliceCompleted>(OnSliceCompleted);
         Receive<ScheduleInterrupt>(OnInterrupt);
         Receive<SourceHorizon>(m => WithVm(m.Vm, id => _scheduler.Promised(id, m.Source, m.Until)));
-        Receive<WakeDue>(m => _scheduler.Wake(m.VmId, m.Generation));
-        Receive<CapPeriodTick>(_ => _scheduler.NewCapPeriod());
+        Receive<WakeDue>(m =>
+        {
+            _scheduler.Wake(m.VmId, m.Generation);
+            Dispatch();
+        });
+        Receive<CapPeriodTick>(_ =>
+        {
+            _scheduler.NewCapPeriod();
+            Dispatch();
+        });
         Receive<FeedInput>(m => WithVm(m.Vm, id =>
         {
             _slots[id].Actor.Tell(m);
@@ -115,6 +123,7 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
             {
                 StopOne(id);
             }
+            Dispatch();
         });
         Receive<VmCrashed>(OnCrashed);
         Receive<GetFleetStatus>(_ => Sender.Tell(Status()));

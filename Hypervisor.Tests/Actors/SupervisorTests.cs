@@ -137,6 +137,24 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public async Task Realtime_tickers_keep_waking_by_the_host_clock_and_a_stop_ends_the_parked_fleet()
+    {
+        string image = TinyGuests.Write("ticker", Hypervisor.Cli.Bench.BenchGuests.IdleTicker(50_000)); // 5 ms
+        VmSpec[] vms = Enumerable.Range(1, 3).Select(i => FleetRun.Vm($"tick-{i}", image) with
+        {
+            Machine = new MachineConfig { MemorySize = 64u << 10, TimeMode = TimeMode.Realtime },
+        }).ToArray();
+        await using FleetHost host = FleetHost.Start(Scenario.Of(FleetRun.Settings(), vms), new SupervisorOptions());
+
+        await AwaitStatus(host, st => st.Vms.All(v => v.Stats.Interrupts >= 3));
+        host.Stop("enough ticks");
+        FleetCompleted done = await host.Completion.WaitAsync(FleetRun.Generous);
+
+        Assert.True(done.Interrupted);
+        Assert.All(done.Status.Vms, v => Assert.Equal(VmPhase.Stopped, v.Phase));
+    }
+
+    [Fact]
     public async Task A_vm_nothing_can_wake_is_reported_halted_idle()
     {
         string path = TinyGuests.Write("sleeper", TinyGuests.WfiForever());
