@@ -45,12 +45,16 @@ public sealed partial class Hart : IInterruptTarget
     /// <summary>A store invalidated translated code: a translated block must stop before running stale instructions.</summary>
     public const int AttentionCodeChanged = 4;
 
+    /// <summary>An event was scheduled before the end of the running chunk: the engine must stop and re-cut the chunk.</summary>
+    public const int AttentionEventsChanged = 8;
+
     public Hart(HartState state, Mmu mmu, VirtualClock clock, EventScheduler events)
     {
         State = state;
         Mmu = mmu;
         Clock = clock;
         Events = events;
+        events.NextDueLowered = () => Attention |= AttentionEventsChanged;
     }
 
     public HartState State { get; }

@@ -69,9 +69,9 @@ public abstract class ExecutionEngineBase : IExecutionEngine
                 {
                     return Hart.ConsumeStop();
                 }
-                if ((attention & Hart.AttentionCodeChanged) != 0)
+                if ((attention & (Hart.AttentionCodeChanged | Hart.AttentionEventsChanged)) != 0)
                 {
-                    Hart.Attention &= ~Hart.AttentionCodeChanged;
+                    Hart.Attention &= ~(Hart.AttentionCodeChanged | Hart.AttentionEventsChanged);
                 }
                 if ((attention & Hart.AttentionInterrupt) != 0)
                 {

@@ -18,6 +18,13 @@ public sealed class EventScheduler
     /// <summary>Cycle of the earliest pending event, or ulong.MaxValue.</summary>
     public ulong NextDue { get; private set; } = ulong.MaxValue;
 
+    /// <summary>
+    /// Called when an event is scheduled earlier than every pending one: an engine running a chunk
+    /// that was cut at the old <see cref="NextDue"/> must stop and cut it again (a guest that arms
+    /// its timer for a few ticks ahead in the middle of a chunk).
+    /// </summary>
+    public Action? NextDueLowered { get; set; }
+
     public int Count => _live.Count;
 
     /// <summary>Schedules <paramref name="action"/> at <paramref name="cycle"/>; returns an id for <see cref="Cancel"/>.</summary>
@@ -29,6 +36,7 @@ public sealed class EventScheduler
         if (cycle < NextDue)
         {
             NextDue = cycle;
+            NextDueLowered?.Invoke();
         }
         return id;
     }
