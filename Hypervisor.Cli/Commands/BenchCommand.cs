@@ -34,12 +34,14 @@ public static class BenchCommand
         };
         fairness.SetAction(p => Fairness(context, p.GetValue(vms), p.GetValue(seconds), p.GetValue(warmup), p.GetValue(parallelism), p.GetValue(slice), p.GetValue(json)));
 
-        var perGroup = new Option<int>("--per-weight") { Description = "VMs of each weight", DefaultValueFactory = _ => 4 };
+        var perGroup = new Option<int>("--per-weight") { Description = "VMs of each weight", DefaultValueFactory = _ => 8 };
+        var weightSeconds = new Option<double>("--seconds") { Description = "Measured window, host seconds (short enough that no VM finishes)", DefaultValueFactory = _ => 10 };
+        var weightWarmup = new Option<double>("--warmup") { Description = "Host seconds before the window opens", DefaultValueFactory = _ => 3 };
         var weights = new Command("weights", "CPU-bound VMs of weights 1, 2 and 4: each group's share of instructions vs its target")
         {
-            perGroup, seconds, warmup, parallelism, slice, json,
+            perGroup, weightSeconds, weightWarmup, parallelism, slice, json,
         };
-        weights.SetAction(p => Weights(context, p.GetValue(perGroup), p.GetValue(seconds), p.GetValue(warmup), p.GetValue(parallelism), p.GetValue(slice), p.GetValue(json)));
+        weights.SetAction(p => Weights(context, p.GetValue(perGroup), p.GetValue(weightSeconds), p.GetValue(weightWarmup), p.GetValue(parallelism), p.GetValue(slice), p.GetValue(json)));
 
         var scaleVms = new Option<int>("--vms") { Description = "Number of minios VMs", DefaultValueFactory = _ => 1000 };
         var image = new Option<string>("--image") { Description = "Guest to run", DefaultValueFactory = _ => Path.Combine("guests", "bin", "minios.elf") };
@@ -151,23 +153,10 @@ public static class BenchCommand
     {
         string image = Existing(imagePath);
         var elf = ElfImage.Load(image);
-        // One VM alone, on this thread, after a warm-up run: the reference guest MIPS.
-        // Also per CPU second of this process, which other load on the host does not change much.
-        double alone = 0, aloneCpu = 0;
+        // One VM alone, on this thread, run again and again for 2 s before and 2 s after the fleet
+        // (host load drifts): the reference guest MIPS, per wall second and per CPU second.
         var process = Process.GetCurrentProcess();
-        for (int i = 0; i < 6; i++)
-        {
-            var vm = new VirtualMachine("alone", elf, new MachineConfig { MemorySize = 4u << 20 });
-            process.Refresh();
-            TimeSpan cpu0 = process.TotalProcessorTime;
-            RunSummary r = new GuestRunner(vm).Run();
-            process.Refresh();
-            if (i > 0)
-            {
-                alone = Math.Max(alone, r.Mips);
-                aloneCpu = Math.Max(aloneCpu, r.Instret / (process.TotalProcessorTime - cpu0).TotalSeconds / 1e6);
-            }
-        }
+        (double aloneBefore, double aloneCpuBefore) = Alone(elf, process, TimeSpan.FromSeconds(2));
         HypervisorSettings settings = Settings(parallelism, slice);
         VmSpec[] vms = Enumerable.Range(1, n).Select(i => Vm($"vm-{i}", image, 4u << 20)).ToArray();
         long gcBefore = GC.GetTotalMemory(forceFullCollection: true);
@@ -185,6 +174,8 @@ public static class BenchCommand
         }
         int passed = done.Status.Vms.Count(v => v.ExitCode == 0);
         double fleetMips = executed / wall.Elapsed.TotalSeconds / 1e6;
+        (double aloneAfter, double aloneCpuAfter) = Alone(elf, process, TimeSpan.FromSeconds(2));
+        double alone = (aloneBefore + aloneAfter) / 2, aloneCpu = (aloneCpuBefore + aloneCpuAfter) / 2;
         long peak = process.PeakWorkingSet64;
         double fleetMipsCpu = executed / fleetCpu / 1e6;
         long resident = done.Status.Vms.Sum(v => v.Stats.ResidentBytes);
@@ -211,6 +202,25 @@ public static class BenchCommand
            $"(ratio {fleetMips / alone:F2}, per-slot efficiency {fleetMips / (alone * Math.Min(settings.HostParallelism, Environment.ProcessorCount)):F2}); " +
            $"per CPU second {fleetMipsCpu:F1} vs {aloneCpu:F1} (ratio {fleetMipsCpu / aloneCpu:F2}); peak working set {peak / 1048576.0:F0} MiB, guest RAM resident {resident / 1048576.0:F0} MiB");
         return passed == n ? 0 : 1;
+    }
+
+    /// <summary>Runs the guest alone in fresh VMs on this thread for at least <paramref name="time"/> (after one warm-up run).</summary>
+    private static (double Mips, double MipsPerCpuSecond) Alone(ElfImage elf, Process process, TimeSpan time)
+    {
+        new GuestRunner(new VirtualMachine("warm-up", elf, new MachineConfig { MemorySize = 4u << 20 })).Run();
+        process.Refresh();
+        TimeSpan cpu0 = process.TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        ulong executed = 0;
+        while (wall.Elapsed < time)
+        {
+            var vm = new VirtualMachine("alone", elf, new MachineConfig { MemorySize = 4u << 20 });
+            new GuestRunner(vm).Run();
+            executed += vm.State.Executed;
+        }
+        wall.Stop();
+        process.Refresh();
+        return (executed / wall.Elapsed.TotalSeconds / 1e6, executed / (process.TotalProcessorTime - cpu0).TotalSeconds / 1e6);
     }
 
     private static int Idle(CliContext context, int n, string tickText, double seconds, double warmup, int parallelism, bool json)
