@@ -259,6 +259,9 @@ public sealed class ProgramGenerator
 
         private int Here => _w.Count;
 
+        /// <summary>Words a body may grow to: room is left for the epilogue and for a self-check appended later.</summary>
+        private const int CodeBudget = FuzzLayout.MaxCodeWords - 800;
+
         private void Emit(Opcode op, int rd = 0, int rs1 = 0, int rs2 = 0, int imm = 0) => _w.Add(Encoder.Encode(op, rd, rs1, rs2, imm));
 
         private void Li(int rd, uint value)
@@ -300,7 +303,7 @@ public sealed class ProgramGenerator
 
         private void Segment(int items, int depth)
         {
-            for (int i = 0; i < items; i++)
+            for (int i = 0; i < items && Here < CodeBudget; i++)
             {
                 GenerateItem(depth);
             }
