@@ -44,6 +44,33 @@ public static class BenchGuests
         return words;
     }
 
+    /// <summary>
+    /// A CPU-bound guest that never ends: it walks a 16 KiB buffer over and over, loading, mixing
+    /// (add, xor, multiply) and storing each word — loads, stores, ALU, M and branches, no I/O.
+    /// </summary>
+    public static IReadOnlyList<uint> CpuLoop()
+    {
+        const int T2 = 7, S2 = 18;
+        var p = new ProgramBuilder();
+        p.Li(S0, 0x8001_0000);                 // buffer
+        p.Li(S1, 4096);                        // words
+        uint outer = p.Here;
+        p.Emit(Opcode.Addi, T0, S0, imm: 0);
+        p.Emit(Opcode.Addi, T1, 0, imm: 0);
+        uint inner = p.Here;
+        p.Emit(Opcode.Lw, T2, T0, imm: 0);
+        p.Emit(Opcode.Add, T2, T2, T1);
+        p.Emit(Opcode.Xori, T2, T2, imm: 0x5A);
+        p.Emit(Opcode.Mul, S2, T2, T1);
+        p.Emit(Opcode.Add, T2, T2, S2);
+        p.Emit(Opcode.Sw, rs1: T0, rs2: T2, imm: 0);
+        p.Emit(Opcode.Addi, T0, T0, imm: 4);
+        p.Emit(Opcode.Addi, T1, T1, imm: 1);
+        p.Emit(Opcode.Bne, rs1: T1, rs2: S1, imm: (int)(inner - p.Here));
+        p.Emit(Opcode.Jal, 0, imm: (int)(outer - p.Here));
+        return p.Words;
+    }
+
     public static string Write(string dir, string name, IReadOnlyList<uint> words)
     {
         Directory.CreateDirectory(dir);

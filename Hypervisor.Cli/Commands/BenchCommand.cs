@@ -35,9 +35,9 @@ public static class BenchCommand
         fairness.SetAction(p => Fairness(context, p.GetValue(vms), p.GetValue(seconds), p.GetValue(warmup), p.GetValue(parallelism), p.GetValue(slice), p.GetValue(json)));
 
         var perGroup = new Option<int>("--per-weight") { Description = "VMs of each weight", DefaultValueFactory = _ => 8 };
-        var weightSeconds = new Option<double>("--seconds") { Description = "Measured window, host seconds (short enough that no VM finishes)", DefaultValueFactory = _ => 10 };
+        var weightSeconds = new Option<double>("--seconds") { Description = "Measured window, host seconds", DefaultValueFactory = _ => 20 };
         var weightWarmup = new Option<double>("--warmup") { Description = "Host seconds before the window opens", DefaultValueFactory = _ => 3 };
-        var weights = new Command("weights", "CPU-bound VMs of weights 1, 2 and 4: each group's share of instructions vs its target")
+        var weights = new Command("weights", "CPU-bound VMs (a never-ending loop) of weights 1, 2 and 4: each group's share of instructions vs its target")
         {
             perGroup, weightSeconds, weightWarmup, parallelism, slice, json,
         };
@@ -128,7 +128,7 @@ public static class BenchCommand
 
     private static int Weights(CliContext context, int perGroup, double seconds, double warmup, int parallelism, ulong slice, bool json)
     {
-        string image = BenchCompute();
+        string image = BenchGuests.Write(BenchDir(), "cpu-loop", BenchGuests.CpuLoop());
         int[] weights = [1, 2, 4];
         VmSpec[] vms = weights.SelectMany(w => Enumerable.Range(1, perGroup).Select(i => Vm($"w{w}-{i}", image, 4u << 20, w))).ToArray();
         (ulong[] x, double window, _) = Window(Scenario.Of(Settings(parallelism, slice), vms), seconds, warmup).GetAwaiter().GetResult();
@@ -229,8 +229,7 @@ public static class BenchCommand
         {
             throw new CliException($"--tick: '{tickText}' is not a duration (e.g. 1s, 100ms)");
         }
-        string dir = Path.Combine(Path.GetTempPath(), "hv-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        string image = BenchGuests.Write(dir, "idle", BenchGuests.IdleTicker((uint)tick.Ticks));
+        string image = BenchGuests.Write(BenchDir(), "idle", BenchGuests.IdleTicker((uint)tick.Ticks));
         HypervisorSettings settings = Settings(parallelism, 1_000_000);
         VmSpec[] vms = Enumerable.Range(1, n).Select(i => Vm($"idle-{i}", image, 64u << 10, mode: TimeMode.Realtime)).ToArray();
         var wallStart = Stopwatch.StartNew();
@@ -280,6 +279,8 @@ public static class BenchCommand
         _ = wallStart;
         return up == n ? 0 : 1;
     }
+
+    private static string BenchDir() => Path.Combine(Path.GetTempPath(), "hv-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
 
     private static FleetCompleted RunToEnd(Scenario scenario)
     {

@@ -26,7 +26,7 @@ public static class FleetCommand
     public static bool IsScenario(string target) =>
         target.EndsWith(".hocon", StringComparison.OrdinalIgnoreCase) || target.EndsWith(".conf", StringComparison.OrdinalIgnoreCase);
 
-    public static int Execute(CliContext context, string path, bool json, string? outDir, string? duration, bool plain)
+    public static int Execute(CliContext context, string path, bool json, string? outDir, string? duration, bool plain, string? stdinTo = null)
     {
         Scenario scenario;
         try
@@ -45,6 +45,10 @@ public static class FleetCommand
             }
             scenario = scenario with { Settings = scenario.Settings with { StopAfter = limit > TimeSpan.Zero ? limit : null } };
         }
+        if (stdinTo is not null && scenario.Vms.All(v => v.Name != stdinTo))
+        {
+            throw new CliException($"--stdin-to: the scenario has no VM named '{stdinTo}'");
+        }
         string dir = ResolveOutputDir(outDir ?? scenario.Settings.OutputDir);
         try
         {
@@ -62,7 +66,7 @@ public static class FleetCommand
         try
         {
             Log.Information("scenario {Scenario}: {Count} VMs, output in {Dir}", scenario.File, scenario.Vms.Count, dir);
-            result = RunFleet(context, scenario, dir, sink, live).GetAwaiter().GetResult();
+            result = RunFleet(context, scenario, dir, sink, live, stdinTo).GetAwaiter().GetResult();
         }
         finally
         {
@@ -81,10 +85,14 @@ public static class FleetCommand
         return ExitCode(result);
     }
 
-    private static async Task<FleetCompleted> RunFleet(CliContext context, Scenario scenario, string dir, TerminalSink sink, bool live)
+    private static async Task<FleetCompleted> RunFleet(CliContext context, Scenario scenario, string dir, TerminalSink sink, bool live, string? stdinTo)
     {
         await using FleetHost host = FleetHost.Start(scenario, new SupervisorOptions { OutputDir = dir, Terminal = sink }, serilog: true);
         using CancellationTokenRegistration reg = context.Cancel.Register(() => host.Stop("interrupted (Ctrl-C)"));
+        if (stdinTo is not null && context.In is Stream input)
+        {
+            ForwardInput(input, bytes => host.FeedInput(stdinTo, bytes));
+        }
         if (!live)
         {
             return await host.Completion.ConfigureAwait(false);
@@ -101,6 +109,31 @@ public static class FleetCommand
                 }
             }).ConfigureAwait(false);
         return await host.Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>Reads standard input on a background thread and hands each chunk to <paramref name="feed"/>.</summary>
+    private static void ForwardInput(Stream input, Action<byte[]> feed)
+    {
+        var reader = new Thread(() =>
+        {
+            byte[] chunk = new byte[256];
+            try
+            {
+                int n;
+                while ((n = input.Read(chunk, 0, chunk.Length)) > 0)
+                {
+                    feed(chunk.AsSpan(0, n).ToArray());
+                }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "hv-stdin",
+        };
+        reader.Start();
     }
 
     internal static string ResolveOutputDir(string pattern) =>

@@ -18,9 +18,10 @@ public static class RunCommand
         var output = new Option<string?>("--out") { Description = "Scenario: folder for the run's transcripts, log and summary (default: output.dir, runs/<timestamp>)" };
         var duration = new Option<string?>("--duration") { Description = "Scenario: stop the fleet after this much host time (e.g. 10s); overrides stop-after" };
         var plain = new Option<bool>("--plain") { Description = "Scenario: no live table; stream each VM's lines prefixed with [vm]" };
+        var stdinTo = new Option<string?>("--stdin-to") { Description = "Scenario: feed standard input to this VM's UART (applied and logged at its virtual time)" };
         var command = new Command("run", "Run a guest ELF (the terminal is its UART) or a scenario of many VMs")
         {
-            target, engine, memory, maxInstructions, json, output, duration, plain,
+            target, engine, memory, maxInstructions, json, output, duration, plain, stdinTo,
         };
         command.SetAction(parse =>
         {
@@ -34,9 +35,9 @@ public static class RunCommand
                         throw new CliException($"{o.Name}: applies to a guest ELF; a scenario sets it per VM (see hocon/hypervisor.conf)");
                     }
                 }
-                return FleetCommand.Execute(context, t, parse.GetValue(json), parse.GetValue(output), parse.GetValue(duration), parse.GetValue(plain));
+                return FleetCommand.Execute(context, t, parse.GetValue(json), parse.GetValue(output), parse.GetValue(duration), parse.GetValue(plain), parse.GetValue(stdinTo));
             }
-            foreach (Option o in new Option[] { output, duration, plain })
+            foreach (Option o in new Option[] { output, duration, plain, stdinTo })
             {
                 if (parse.GetResult(o) is { Implicit: false })
                 {

@@ -53,6 +53,21 @@ public sealed class FleetCommandTests
     }
 
     [Fact]
+    public void Standard_input_reaches_the_vm_named_by_stdin_to()
+    {
+        string dir = FleetRun.TempDir();
+        string path = Path.Combine(dir, "echo.hocon");
+        File.WriteAllText(path, $$"""
+            hypervisor.vms = [ { name = echo, image = "{{TinyGuests.Write("echo", TinyGuests.EchoOneByte())}}", memory = 1M } ]
+            """);
+
+        CliResult r = CliHarness.Run("Q", "run", path, "--stdin-to", "echo", "--out", Path.Combine(dir, "out"));
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("[echo] Q\n", r.Out);
+    }
+
+    [Fact]
     public void A_guest_option_on_a_scenario_is_refused()
     {
         CliResult r = CliHarness.Run(null, "run", RepoPaths.Config("demo.hocon"), "--engine", "bt");
