@@ -144,7 +144,7 @@ public static class BenchCommand
         double worstVm = vms.Select((v, i) => Math.Abs(x[i] / total - v.Weight / totalWeight) / (v.Weight / totalWeight)).Max();
         Report(context, json, new { bench = "weights", perWeight = perGroup, windowSeconds = Math.Round(window, 3), groups, worstVmRelativeError = Math.Round(worstVm, 5) },
             $"weights 1:2:4 ({perGroup} VMs each), {window:F1} s window: " +
-            string.Join("; ", groups.Select(g => $"weight {g.weight}: share {g.share:P2} (target {g.target:P2}, {g.relativeError:+0.00%;-0.00%})")) +
+            string.Join("; ", groups.Select(g => $"weight {g.weight}: share {g.share:P2} (target {g.target:P2}, {g.relativeError:+0.00%;-0.00%;0.00%})")) +
             $"; worst single VM {worstVm:P2} off its target");
         return 0;
     }

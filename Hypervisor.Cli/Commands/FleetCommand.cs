@@ -227,9 +227,9 @@ public static class FleetCommand
         IAnsiConsole console = context.IsProcessConsole
             ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) })
             : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
-        if (!context.IsProcessConsole)
+        if (!context.IsProcessConsole || Console.IsErrorRedirected)
         {
-            console.Profile.Width = 160;
+            console.Profile.Width = 160; // a file or a pipe: no terminal width to fit
         }
         FleetStatus s = r.Status;
         var table = new Table().Border(TableBorder.Rounded);
