@@ -80,6 +80,7 @@ public sealed record VmSpec
 }
 
 /// <summary>A loaded, validated scenario: everything needed to start a fleet, nothing half-configured.</summary>
+/// <remarks><see cref="AkkaOverrides"/> is the scenario's HOCON text when it configures the actor system (an <c>akka</c> block or <c>hypervisor.vm-dispatcher</c>), else empty.</remarks>
 public sealed record Scenario(string File, HypervisorSettings Settings, IReadOnlyList<VmSpec> Vms, string AkkaOverrides)
 {
     /// <summary>A scenario of one VM per spec with default settings (tests, benchmarks).</summary>

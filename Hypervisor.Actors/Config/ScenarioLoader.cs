@@ -65,7 +65,8 @@ public static partial class ScenarioLoader
         AkkaConfig merged = parsed.WithFallback(Reference);
         HypervisorSettings settings = reader.ReadSettings(merged.GetConfig(Root));
         IReadOnlyList<VmSpec> vms = reader.ReadVms(parsed, merged.GetConfig(Root), settings);
-        string akka = parsed.HasPath("akka") ? "akka " + parsed.GetValue("akka").ToString() : "";
+        // The actor system reads the scenario's own akka block (and any vm-dispatcher tuning) from its text.
+        string akka = parsed.HasPath("akka") || parsed.HasPath($"{Root}.vm-dispatcher") ? text : "";
         return new Scenario(file, settings, vms, akka);
     }
 

@@ -88,7 +88,7 @@ public sealed class FleetCommandTests
             ]
             """);
 
-        CliResult r = CliHarness.Run(null, "run", path, "--json", "--out", Path.Combine(dir, "out"), "--duration", "300ms");
+        CliResult r = CliHarness.Run(null, "run", path, "--json", "--out", Path.Combine(dir, "out"), "--duration", "1s");
 
         Assert.Equal(130, r.ExitCode); // stopped by --duration
         using JsonDocument doc = JsonDocument.Parse(r.LastOutLine);

@@ -177,6 +177,21 @@ public sealed class ScenarioLoaderTests : IDisposable
     }
 
     [Fact]
+    public void An_akka_block_passes_through_to_the_actor_system()
+    {
+        Scenario s = ScenarioLoader.Load(Write("""
+            akka.actor.default-dispatcher.throughput = 7
+            hypervisor { host-parallelism = 3, vms = [ { name = a, image = hello.elf } ] }
+            """));
+
+        Akka.Configuration.Config config = Hypervisor.Actors.Hosting.FleetHost.ActorSystemConfig(s, serilog: false);
+
+        Assert.Equal(7, config.GetInt("akka.actor.default-dispatcher.throughput"));
+        Assert.Equal(3, config.GetInt("hypervisor.vm-dispatcher.dedicated-thread-pool.thread-count"));
+        Assert.Equal("ForkJoinDispatcher", config.GetString("hypervisor.vm-dispatcher.type"));
+    }
+
+    [Fact]
     public void A_missing_scenario_file_is_named()
     {
         var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(Path.Combine(_dir, "none.hocon")));
