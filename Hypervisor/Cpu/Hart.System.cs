@@ -57,6 +57,7 @@ public sealed partial class Hart
                     break;
                 }
                 Mret();
+                Profile?.Record(pc, s.Pc);
                 return SystemOutcome.Continue;
 
             case Opcode.Sret:
@@ -66,6 +67,7 @@ public sealed partial class Hart
                     break;
                 }
                 Sret();
+                Profile?.Record(pc, s.Pc);
                 return SystemOutcome.Continue;
 
             case Opcode.Wfi:
@@ -91,6 +93,13 @@ public sealed partial class Hart
             case Opcode.FenceI:
                 s.Pc = pc + 4;
                 return SystemOutcome.FlushCode;
+
+            case Opcode.Illegal:
+                if (Patches is not null && Patches.TryExecutePatched())
+                {
+                    return SystemOutcome.Continue;
+                }
+                break;
         }
         RaiseException(ExceptionCause.IllegalInstruction, i.Raw);
         return SystemOutcome.Continue;

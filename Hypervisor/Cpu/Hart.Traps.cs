@@ -109,6 +109,7 @@ public sealed partial class Hart
             target += 4 * (uint)code;
         }
         s.Pc = target;
+        Profile?.Record(epc, target);
         _lastTrapTarget = interrupt ? uint.MaxValue : target;
         OnModeChanged();
         TrapTaken?.Invoke(cause, s.Privilege);

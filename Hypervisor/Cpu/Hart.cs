@@ -10,6 +10,16 @@ public interface IInterruptTarget
     void SetPending(uint mipBit, bool level);
 }
 
+/// <summary>The monitor's table of patched instructions (binary-patching profiler).</summary>
+public interface IPatchedInstructions
+{
+    /// <summary>
+    /// If the word at <see cref="HartState.Pc"/> is a patch, records the hit, executes the original
+    /// instruction (leaving pc where it continues) and returns true; false means a genuinely illegal instruction.
+    /// </summary>
+    bool TryExecutePatched();
+}
+
 /// <summary>Why a vCPU stopped running.</summary>
 public enum StopReason
 {
@@ -83,6 +93,12 @@ public sealed partial class Hart : IInterruptTarget
 
     /// <summary>Raised after the hart entered a trap handler (cause with the interrupt bit, and the mode it went to).</summary>
     public event Action<uint, Privilege>? TrapTaken;
+
+    /// <summary>When profiling, the edges the hart's own transfers (traps, interrupts, xRET) add to.</summary>
+    public Profiling.ControlFlowProfile? Profile { get; set; }
+
+    /// <summary>When binary patching is on: executes a patched control-flow instruction found at an illegal-looking word.</summary>
+    public IPatchedInstructions? Patches { get; set; }
 
     /// <summary>Asks the engine to stop at the next instruction boundary.</summary>
     public void RequestStop(StopReason reason)

@@ -5,7 +5,8 @@ using ELFSharp.ELF.Segments;
 namespace Hypervisor.Loading;
 
 /// <summary>One PT_LOAD segment of a guest image.</summary>
-public sealed record LoadSegment(uint PhysicalAddress, uint MemorySize, byte[] Data);
+/// <remarks><see cref="Executable"/> is the segment's PF_X flag: it holds code (what the binary-patching profiler patches).</remarks>
+public sealed record LoadSegment(uint PhysicalAddress, uint MemorySize, byte[] Data, bool Executable = true);
 
 /// <summary>A function or object symbol from the image's symbol table.</summary>
 public sealed record ElfSymbol(string Name, uint Address, uint Size, bool IsFunction);
@@ -182,7 +183,7 @@ public sealed class ElfImage
                 {
                     throw new ElfLoadException($"{name}: segment at 0x{seg.PhysicalAddress:x8} lies outside the file ({e.Message})");
                 }
-                segments.Add(new LoadSegment(seg.PhysicalAddress, seg.Size, data));
+                segments.Add(new LoadSegment(seg.PhysicalAddress, seg.Size, data, (seg.Flags & SegmentFlags.Execute) != 0));
             }
             if (segments.Count == 0)
             {

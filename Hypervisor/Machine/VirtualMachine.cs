@@ -5,6 +5,7 @@ using Hypervisor.Engines.Interpreter;
 using Hypervisor.Loading;
 using Hypervisor.Memory;
 using Hypervisor.Monitor;
+using Hypervisor.Profiling;
 
 namespace Hypervisor.Machine;
 
@@ -140,11 +141,48 @@ public sealed class VirtualMachine
         ExitCode = null;
     }
 
+    /// <summary>The control-flow profile being recorded, if profiling is on.</summary>
+    public ControlFlowProfile? Profile { get; private set; }
+
+    /// <summary>The binary patcher, when profiling by patching.</summary>
+    public BinaryPatcher? Patcher { get; private set; }
+
+    /// <summary>
+    /// Starts recording every control transfer (call before running): by binary patching of the
+    /// image (any engine) or by the engine's own instrumentation.
+    /// </summary>
+    public ControlFlowProfile StartProfiling(ProfileMethod method)
+    {
+        if (Profile is not null)
+        {
+            throw new InvalidOperationException("profiling is already on");
+        }
+        var profile = new ControlFlowProfile(State.Pc);
+        if (method == ProfileMethod.Patch)
+        {
+            Patcher = new BinaryPatcher(Hart, Bus, profile);
+            Patcher.Start();
+        }
+        else if (Engine is IProfilingEngine instrumented)
+        {
+            instrumented.Profile = profile;
+        }
+        else
+        {
+            throw new NotSupportedException($"the {Engine.Name} engine cannot profile by instrumentation; use the patch method");
+        }
+        Engine.FlushCode();
+        Hart.Profile = profile;
+        Profile = profile;
+        return profile;
+    }
+
     /// <summary>Power-on reset: reloads the image and starts again from the entry point.</summary>
     public void Reset()
     {
         Resets++;
         LoadImage();
+        Patcher?.Start(); // a fresh image needs its patches again
     }
 
     private void OnFinisher(FinisherRequest request, int code)

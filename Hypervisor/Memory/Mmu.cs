@@ -61,6 +61,7 @@ public sealed class Mmu
         _ram = bus.Ram;
         Pmp = new Pmp(state);
         _bus.CodePageMarked += FlushStoresToPhysicalPage;
+        _bus.PatchedPage += FlushDataMappingsOfPhysicalPage;
         _ram.ChunkAllocated += _ => FlushZeroChunkMappings();
         FlushAll();
         UpdateModes();
@@ -288,7 +289,8 @@ public sealed class Mmu
             return Fail(ExceptionCause.LoadAccessFault, va);
         }
         uint p = (uint)pa;
-        if (_bus.IsRam(p & ~0xFFFu, 4096) && Pmp.PagePermissions(p & ~0xFFFu, _dataPrivilege) is byte readable && (readable & Pmp.R) != 0)
+        if (_bus.IsRam(p & ~0xFFFu, 4096) && !_bus.NeedsSlowLoad(p & ~0xFFFu) &&
+            Pmp.PagePermissions(p & ~0xFFFu, _dataPrivilege) is byte readable && (readable & Pmp.R) != 0)
         {
             uint offset = (p & ~0xFFFu) - _ram.Base;
             Install(ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))], va, p, _ram.ChunkForRead(offset), offset);
@@ -358,6 +360,7 @@ public sealed class Mmu
         }
         physicalAddress = (uint)pa;
         uint page = physicalAddress & ~0xFFFu;
+        _bus.BeforeExecute(page);
         if (_bus.IsRam(page, 4096) && Pmp.PagePermissions(page, p) is byte executable && (executable & Pmp.X) != 0)
         {
             uint offset = page - _ram.Base;
@@ -514,6 +517,18 @@ public sealed class Mmu
     private void FlushStoresToPhysicalPage(uint physicalPage)
     {
         for (int i = 2 * Modes * TlbSize; i < _tlb.Length; i++)
+        {
+            if (_tlb[i].Tag != TlbEntry.InvalidTag && _tlb[i].PhysicalPage == physicalPage)
+            {
+                _tlb[i].Tag = TlbEntry.InvalidTag;
+                _tlb[i].Memory = null;
+            }
+        }
+    }
+
+    private void FlushDataMappingsOfPhysicalPage(uint physicalPage)
+    {
+        for (int i = Modes * TlbSize; i < _tlb.Length; i++)
         {
             if (_tlb[i].Tag != TlbEntry.InvalidTag && _tlb[i].PhysicalPage == physicalPage)
             {

@@ -36,6 +36,9 @@ public sealed class SystemBus
     /// <summary>Called with the value a guest stored to tohost.</summary>
     public Action<uint>? ToHostWritten { get; set; }
 
+    /// <summary>Binary patches in RAM (the patching profiler), or null.</summary>
+    public PatchTable? Patches { get; private set; }
+
     /// <summary>Raised when a RAM page becomes a code page (argument: its physical page address).</summary>
     public event Action<uint>? CodePageMarked;
 
@@ -96,9 +99,51 @@ public sealed class SystemBus
     /// <summary>Forgets every code page (after the code caches were flushed).</summary>
     public void ClearCodePages() => Array.Clear(_codeMask);
 
-    /// <summary>True if stores to this RAM page must take the slow path (code page or the tohost page).</summary>
+    /// <summary>True if stores to this RAM page must take the slow path (code page, the tohost page, or patched).</summary>
     public bool NeedsSlowStore(uint physicalPage) =>
-        IsCodePage(physicalPage) || (ToHostAddress is uint t && (t & ~0xFFFu) == (physicalPage & ~0xFFFu));
+        IsCodePage(physicalPage) || (ToHostAddress is uint t && (t & ~0xFFFu) == (physicalPage & ~0xFFFu)) || NeedsSlowLoad(physicalPage);
+
+    /// <summary>True if loads from this RAM page must take the slow path (it holds binary patches).</summary>
+    public bool NeedsSlowLoad(uint physicalPage) => Patches is not null && Patches.IsPatchedPage(physicalPage);
+
+    /// <summary>Installs the patch table; the caller flushes the MMU so no mapping bypasses it.</summary>
+    public void UsePatches(PatchTable patches) => Patches = patches;
+
+    /// <summary>
+    /// Called by the MMU when code is fetched from a RAM page: with patching on, the page is
+    /// scanned and its control-flow instructions patched before any engine decodes it.
+    /// </summary>
+    public void BeforeExecute(uint physicalAddress)
+    {
+        if (Patches is PatchTable table && IsRam(physicalAddress & ~0xFFFu, 4096) && table.Manage(physicalAddress))
+        {
+            uint page = physicalAddress & ~0xFFFu;
+            for (uint word = page; word < page + 4096; word += 4)
+            {
+                RepatchWord(table, word);
+            }
+            PatchedPage?.Invoke(page);
+        }
+    }
+
+    /// <summary>Raised after a page was scanned and patched (the MMU drops its data mappings of it).</summary>
+    public event Action<uint>? PatchedPage;
+
+    /// <summary>Patches the word at <paramref name="word"/> if RAM holds a patchable instruction there (RAM then holds the trap word).</summary>
+    private void RepatchWord(PatchTable table, uint word)
+    {
+        uint offset = word - Ram.Base;
+        uint current = Ram.Read(offset, 4);
+        if (table.ShouldPatch(current) && Ram.Write(offset, 4, PatchTable.TrapWord))
+        {
+            table.SetOriginal(word, current);
+            NotifyCodeObservers(word, 4);
+        }
+        else
+        {
+            table.Remove(word);
+        }
+    }
 
     /// <summary>Physical read; false means access fault.</summary>
     public bool Read(uint physicalAddress, int size, out uint value)
@@ -106,6 +151,10 @@ public sealed class SystemBus
         if (IsRam(physicalAddress, size))
         {
             value = Ram.Read(physicalAddress - Ram.Base, size);
+            if (Patches is not null && Patches.IsPatchedPage(physicalAddress))
+            {
+                value = OverlayOriginals(physicalAddress, size, value);
+            }
             return true;
         }
         foreach (Region r in _regions)
@@ -124,22 +173,74 @@ public sealed class SystemBus
         return false;
     }
 
+    private void NotifyCodeObservers(uint physicalAddress, int size)
+    {
+        foreach (ICodeWriteObserver o in _codeObservers)
+        {
+            o.OnCodeWritten(physicalAddress, size);
+        }
+    }
+
+    /// <summary>Replaces the bytes of patched words inside a loaded value with the original instruction's bytes.</summary>
+    private uint OverlayOriginals(uint address, int size, uint value)
+    {
+        for (int i = 0; i < size; i++)
+        {
+            uint a = address + (uint)i;
+            if (Patches!.TryGetOriginal(a & ~3u, out uint original))
+            {
+                uint b = (original >> (int)(8 * (a & 3))) & 0xFF;
+                value = (value & ~(0xFFu << (8 * i))) | (b << (8 * i));
+            }
+        }
+        return value;
+    }
+
+    /// <summary>A store to a patched page: the original words take the store, then every word it touched is patched again if it is (now) a control-flow instruction.</summary>
+    private bool WritePatched(uint address, int size, uint value)
+    {
+        PatchTable table = Patches!;
+        uint first = address & ~3u;
+        uint last = (address + (uint)size - 1) & ~3u;
+        for (uint w = first; w <= last; w += 4)
+        {
+            if (table.TryGetOriginal(w, out uint original))
+            {
+                Ram.Write(w - Ram.Base, 4, original);
+            }
+        }
+        bool written = Ram.Write(address - Ram.Base, size, value);
+        for (uint w = first; w <= last; w += 4)
+        {
+            if (IsRam(w, 4))
+            {
+                RepatchWord(table, w);
+            }
+        }
+        if (written && (IsCodePage(address) || IsCodePage(address + (uint)size - 1)))
+        {
+            NotifyCodeObservers(address, size);
+        }
+        return written;
+    }
+
     /// <summary>Physical write; false means access fault (unmapped, refused by a device, or over the RAM quota).</summary>
     public bool Write(uint physicalAddress, int size, uint value)
     {
         if (IsRam(physicalAddress, size))
         {
             uint offset = physicalAddress - Ram.Base;
+            if (Patches is not null && Patches.IsPatchedPage(physicalAddress))
+            {
+                return WritePatched(physicalAddress, size, value);
+            }
             if (!Ram.Write(offset, size, value))
             {
                 return false;
             }
             if (IsCodePage(physicalAddress) || IsCodePage(physicalAddress + (uint)size - 1))
             {
-                foreach (ICodeWriteObserver o in _codeObservers)
-                {
-                    o.OnCodeWritten(physicalAddress, size);
-                }
+                NotifyCodeObservers(physicalAddress, size);
             }
             if (ToHostAddress is uint toHost && physicalAddress <= toHost && toHost < physicalAddress + (uint)size)
             {

@@ -34,7 +34,7 @@ public enum HybridPolicy
 /// takes interrupts exactly where the interpreter would. Writes into a pre-decoded page
 /// invalidate it through the same code-page tracking the translator uses.
 /// </remarks>
-public sealed class HybridEngine : ExecutionEngineBase
+public sealed class HybridEngine : ExecutionEngineBase, Profiling.IProfilingEngine
 {
     public const int DefaultHotThreshold = 64;
 
@@ -62,6 +62,17 @@ public sealed class HybridEngine : ExecutionEngineBase
 
     /// <summary>The translation tier (its cache and statistics).</summary>
     public TranslatorEngine Translator => _translator;
+
+    /// <summary>Profiling by instrumentation in every tier (translated code, direct execution, fallback interpreter).</summary>
+    public Profiling.ControlFlowProfile? Profile
+    {
+        get => _translator.Profile;
+        set
+        {
+            _translator.Profile = value;
+            _direct.Profile = value;
+        }
+    }
 
     /// <summary>Per-technique counters that make the policies comparable.</summary>
     public HybridStatistics Tiers { get; } = new();

@@ -2,6 +2,7 @@ using Hypervisor.Cpu;
 using Hypervisor.Isa;
 using Hypervisor.Memory;
 using Hypervisor.Monitor;
+using Hypervisor.Profiling;
 
 namespace Hypervisor.Engines.Interpreter;
 
@@ -11,7 +12,7 @@ namespace Hypervisor.Engines.Interpreter;
 /// <see cref="Opcode"/> with each instruction's meaning in one case. Speed comes from the
 /// pre-decode cache, the MMU's inlined TLB fast paths and keeping pc in a local.
 /// </remarks>
-public sealed class InterpreterEngine : ExecutionEngineBase
+public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
 {
     private static readonly Instruction[] NoPage = new Instruction[DecodeCache.SlotsPerPage];
 
@@ -29,6 +30,9 @@ public sealed class InterpreterEngine : ExecutionEngineBase
     public override string Name => "interp";
 
     public DecodeCache Cache { get; }
+
+    /// <summary>When set, every branch and jump the loop executes is recorded (profiling by instrumentation).</summary>
+    public ControlFlowProfile? Profile { get; set; }
 
     public override void FlushCode() => Cache.Clear();
 
@@ -73,6 +77,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase
     {
         _countFrom = _s.Executed;
         HartState s = _s;
+        ControlFlowProfile? profile = Profile;
         Mmu mmu = _mmu;
         var x = new RegisterFile(s.X);
         ulong cycle = s.Cycle;
@@ -116,30 +121,8 @@ public sealed class InterpreterEngine : ExecutionEngineBase
                 case Opcode.Nop: pc += 4; cycle++; continue;
                 case Opcode.Lui: x[i.Rd] = (uint)i.Imm; pc += 4; cycle++; continue;
                 case Opcode.Auipc: x[i.Rd] = pc + (uint)i.Imm; pc += 4; cycle++; continue;
-                case Opcode.Jal:
-                    target = pc + (uint)i.Imm;
-                    if ((target & 3) != 0) { goto Misaligned; }
-                    x[i.Rd] = pc + 4;
-                    x[0] = 0;
-                    pc = target;
-                    cycle++;
-                    if (TMode.StopAfterTransfer)
-                    {
-                        goto Transfer;
-                    }
-                    continue;
-                case Opcode.Jalr:
-                    target = (x[i.Rs1] + (uint)i.Imm) & ~1u;
-                    if ((target & 3) != 0) { goto Misaligned; }
-                    x[i.Rd] = pc + 4;
-                    x[0] = 0;
-                    pc = target;
-                    cycle++;
-                    if (TMode.StopAfterTransfer)
-                    {
-                        goto Transfer;
-                    }
-                    continue;
+                case Opcode.Jal: target = pc + (uint)i.Imm; goto Jump;
+                case Opcode.Jalr: target = (x[i.Rs1] + (uint)i.Imm) & ~1u; goto Jump;
 
                 case Opcode.Beq: if (x[i.Rs1] == x[i.Rs2]) { goto Branch; } goto NotTaken;
                 case Opcode.Bne: if (x[i.Rs1] != x[i.Rs2]) { goto Branch; } goto NotTaken;
@@ -236,12 +219,24 @@ public sealed class InterpreterEngine : ExecutionEngineBase
                     continue;
             }
 
+        Jump:
+            if ((target & 3) != 0)
+            {
+                goto Misaligned;
+            }
+            x[i.Rd] = pc + 4;
+            x[0] = 0;
+            goto Taken;
+
         Branch:
             target = pc + (uint)i.Imm;
             if ((target & 3) != 0)
             {
                 goto Misaligned;
             }
+
+        Taken:
+            profile?.Record(pc, target);
             pc = target;
             cycle++;
             if (TMode.StopAfterTransfer)
@@ -251,6 +246,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase
             continue;
 
         NotTaken:
+            profile?.Record(pc, pc + 4);
             pc += 4;
             cycle++;
             if (TMode.StopAfterTransfer)

@@ -25,6 +25,7 @@ internal sealed partial class BlockCompiler
         EmitJumpTo(pc + (uint)i.Imm, pc, k);
         _offset = saved + 1;
         _il.MarkLabel(notTaken);
+        EmitRecordEdge(pc, pc + 4);
     }
 
     private void EmitJal(in Instruction i, uint pc, int k)
@@ -52,6 +53,7 @@ internal sealed partial class BlockCompiler
             _il.Emit(OpCodes.Br, Stub(pc, _offset, KindMisaligned));
             return;
         }
+        EmitRecordEdge(pc, target);
         if (!_indexOf.TryGetValue(target, out int t))
         {
             EmitExit(AddExit(target), target, 1);
@@ -96,6 +98,7 @@ internal sealed partial class BlockCompiler
             EmitUInt(pc + 4);
             StoreReg(i.Rd);
         }
+        EmitRecordEdge(pc, null);
         _il.Emit(OpCodes.Ldloc, _target);
         _il.Emit(OpCodes.Stloc, _exitPc);
         _il.Emit(OpCodes.Ldloc, _count);

@@ -105,6 +105,33 @@ internal sealed partial class BlockCompiler
     /// <summary>Instructions executed since the count local was last brought up to date, on the path being emitted.</summary>
     private int _offset;
 
+    /// <summary>Emit profiling: every branch and jump records its edge in the VM's <see cref="Profiling.ControlFlowProfile"/>.</summary>
+    private bool _instrumented;
+
+    private static readonly FieldInfo FrameProfile = typeof(BlockFrame).GetField(nameof(BlockFrame.Profile))!;
+    private static readonly MethodInfo ProfileRecord = typeof(Profiling.ControlFlowProfile).GetMethod(nameof(Profiling.ControlFlowProfile.Record))!;
+
+    /// <summary>profile.Record(from, to) where <paramref name="to"/> is a constant, or the target local when null.</summary>
+    private void EmitRecordEdge(uint from, uint? to)
+    {
+        if (!_instrumented)
+        {
+            return;
+        }
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameProfile);
+        EmitUInt(from);
+        if (to is uint t)
+        {
+            EmitUInt(t);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldloc, _target);
+        }
+        _il.Emit(OpCodes.Callvirt, ProfileRecord);
+    }
+
     private BlockCompiler(DynamicMethod method, uint entryPc, IReadOnlyList<TraceInstruction> code)
     {
         _il = method.GetILGenerator(256 + 96 * code.Count);
@@ -145,11 +172,11 @@ internal sealed partial class BlockCompiler
     }
 
     /// <summary>Compiles a decoded block (the region starting at <paramref name="entryPc"/>) into a dynamic method; emission time goes to <paramref name="statistics"/>.</summary>
-    public static CompiledRegion Compile(uint entryPc, IReadOnlyList<TraceInstruction> code, TranslationCacheStatistics statistics)
+    public static CompiledRegion Compile(uint entryPc, IReadOnlyList<TraceInstruction> code, TranslationCacheStatistics statistics, bool instrumented = false)
     {
         var method = new DynamicMethod($"tb_{entryPc:x8}", typeof(int), [typeof(BlockFrame), typeof(ulong), typeof(int)], restrictedSkipVisibility: true);
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        var compiler = new BlockCompiler(method, entryPc, code);
+        var compiler = new BlockCompiler(method, entryPc, code) { _instrumented = instrumented };
         compiler.Emit();
         long emitTicks = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         statistics.EmitTicks += emitTicks;

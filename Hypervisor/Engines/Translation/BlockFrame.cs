@@ -22,6 +22,7 @@ public sealed class BlockFrame
         Hart = context.Hart;
         Block = block;
         Exits = block.Exits;
+        Profile = context.Profile;
     }
 
     public readonly TranslationContext Context;
@@ -32,4 +33,5 @@ public sealed class BlockFrame
     public readonly Hart Hart;
     public readonly TranslatedBlock Block;
     public readonly BlockExitLink[] Exits;
+    public readonly Profiling.ControlFlowProfile? Profile;
 }

@@ -10,12 +10,14 @@ public sealed class RegionSignature : IEquatable<RegionSignature>
     private readonly uint[] _pcsAndWords;
     private readonly int _hash;
 
-    public RegionSignature(uint entryPc, IReadOnlyList<TraceInstruction> region)
+    public RegionSignature(uint entryPc, IReadOnlyList<TraceInstruction> region, bool instrumented = false)
     {
         EntryPc = entryPc;
+        Instrumented = instrumented;
         _pcsAndWords = new uint[region.Count * 2];
         var hash = new HashCode();
         hash.Add(entryPc);
+        hash.Add(instrumented);
         for (int i = 0; i < region.Count; i++)
         {
             _pcsAndWords[2 * i] = region[i].Pc;
@@ -28,8 +30,12 @@ public sealed class RegionSignature : IEquatable<RegionSignature>
 
     public uint EntryPc { get; }
 
+    /// <summary>Compiled with profiling counters (a different method from the plain one).</summary>
+    public bool Instrumented { get; }
+
     public bool Equals(RegionSignature? other) =>
-        other is not null && other._hash == _hash && other.EntryPc == EntryPc && other._pcsAndWords.AsSpan().SequenceEqual(_pcsAndWords);
+        other is not null && other._hash == _hash && other.EntryPc == EntryPc && other.Instrumented == Instrumented &&
+        other._pcsAndWords.AsSpan().SequenceEqual(_pcsAndWords);
 
     public override bool Equals(object? obj) => Equals(obj as RegionSignature);
 

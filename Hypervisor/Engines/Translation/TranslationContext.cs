@@ -39,6 +39,9 @@ public sealed class TranslationContext
     public readonly TranslatedBlock?[] JumpCache = new TranslatedBlock?[JumpCacheSize];
     public readonly long[] JumpEpoch = new long[JumpCacheSize];
 
+    /// <summary>When profiling by instrumentation: the edges translated code records (blocks are then compiled with counting code).</summary>
+    public Profiling.ControlFlowProfile? Profile;
+
     /// <summary>The block that returned to the dispatcher last (its exit index refers to its exits).</summary>
     public TranslatedBlock? LastBlock;
 

@@ -16,7 +16,7 @@ namespace Hypervisor.Engines.Translation;
 /// slice ends at exactly the instret the interpreter would reach. Code that cannot be translated
 /// (a fetch fault, a page PMP splits) also runs on the interpreter.
 /// </remarks>
-public sealed class TranslatorEngine : ExecutionEngineBase
+public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfilingEngine
 {
     public const int DefaultMaxBlockLength = 64;
 
@@ -70,6 +70,18 @@ public sealed class TranslatorEngine : ExecutionEngineBase
 
     /// <summary>The interpreter used for exact budgets and untranslatable code.</summary>
     public InterpreterEngine Fallback => _interpreter;
+
+    /// <summary>Profiling by instrumentation: translated code (compiled with counters) and the fallback interpreter record every edge.</summary>
+    public Profiling.ControlFlowProfile? Profile
+    {
+        get => _context.Profile;
+        set
+        {
+            _context.Profile = value;
+            _interpreter.Profile = value;
+            FlushCode(); // blocks compiled without counters must go
+        }
+    }
 
     public override void FlushCode()
     {
@@ -222,7 +234,8 @@ public sealed class TranslatorEngine : ExecutionEngineBase
         long startTicks = Stopwatch.GetTimestamp();
         BlockDecoder.Decode(_bus.Ram, key.VirtualPc, key.PhysicalPc, MaxBlockLength, _trace);
         uint entry = key.VirtualPc;
-        var signature = new RegionSignature(entry, _trace);
+        bool instrumented = _context.Profile is not null;
+        var signature = new RegionSignature(entry, _trace, instrumented);
         CompiledRegion region;
         bool compiledNow = false;
         if (BackgroundCompilation)
@@ -232,7 +245,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase
             if (!_compiledCode.TryGetReady(signature, out region))
             {
                 TraceInstruction[] snapshot = [.. _trace];
-                _compiledCode.CompileInBackground(signature, () => BlockCompiler.Compile(entry, snapshot, new TranslationCacheStatistics()));
+                _compiledCode.CompileInBackground(signature, () => BlockCompiler.Compile(entry, snapshot, new TranslationCacheStatistics(), instrumented));
                 _pending[key] = signature;
                 return null; // interpret until the compiler is done
             }
@@ -242,7 +255,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase
         }
         else
         {
-            region = _compiledCode.GetOrCompile(signature, () => BlockCompiler.Compile(entry, _trace, Cache.Statistics), out compiledNow);
+            region = _compiledCode.GetOrCompile(signature, () => BlockCompiler.Compile(entry, _trace, Cache.Statistics, instrumented), out compiledNow);
         }
         _heat.Remove(key);
         long jitStart = Stopwatch.GetTimestamp();
