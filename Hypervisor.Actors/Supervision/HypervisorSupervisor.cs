@@ -49,6 +49,8 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
     private IActorRef _monitor = ActorRefs.Nobody;
     private IActorRef _timer = ActorRefs.Nobody;
     private bool _interrupted;
+    private string? _stopReason;
+    private bool _timeLimit;
     private bool _completing;
     private FleetStatus? _final;
     private ulong _publishedFleetTime;
@@ -118,7 +120,12 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
         Receive<StopFleet>(m =>
         {
             _log.Info("stopping the fleet: {0}", m.Reason);
-            _interrupted = true;
+            if (!_interrupted)
+            {
+                _interrupted = true;
+                _stopReason = m.Reason;
+                _timeLimit = m.TimeLimit;
+            }
             for (int id = 0; id < _slots.Count; id++)
             {
                 StopOne(id);
@@ -131,7 +138,7 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
         {
             if (_final is not null)
             {
-                Sender.Tell(new FleetCompleted(_final, _interrupted));
+                Sender.Tell(new FleetCompleted(_final, _interrupted, _stopReason, _timeLimit));
             }
             else
             {
@@ -143,7 +150,7 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
             _final = Status();
             foreach (IActorRef w in _waiters)
             {
-                w.Tell(new FleetCompleted(_final, _interrupted));
+                w.Tell(new FleetCompleted(_final, _interrupted, _stopReason, _timeLimit));
             }
             _waiters.Clear();
         });
@@ -186,7 +193,7 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
         }
         if (s.StopAfter is TimeSpan limit)
         {
-            Timers.StartSingleTimer("stop-after", new StopFleet($"stop-after {limit}"), limit);
+            Timers.StartSingleTimer("stop-after", new StopFleet($"time limit of {limit.TotalSeconds:0.###} s reached", TimeLimit: true), limit);
         }
         _log.Info("fleet of {0} VMs on {1} host slots", _slots.Count, s.HostParallelism);
         Dispatch();

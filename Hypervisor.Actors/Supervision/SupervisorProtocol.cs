@@ -74,11 +74,14 @@ public sealed record WaitForFleet
     public static readonly WaitForFleet Instance = new();
 }
 
-/// <summary>The fleet is done: every VM powered off, faulted, crashed, halted or was stopped.</summary>
-public sealed record FleetCompleted(FleetStatus Status, bool Interrupted);
+/// <summary>
+/// The fleet is done: every VM powered off, faulted, crashed, halted or was stopped.
+/// <paramref name="Interrupted"/>: it was stopped (<paramref name="StopReason"/> says why; <paramref name="TimeLimit"/> when by stop-after).
+/// </summary>
+public sealed record FleetCompleted(FleetStatus Status, bool Interrupted, string? StopReason = null, bool TimeLimit = false);
 
-/// <summary>Stop every VM (Ctrl-C, stop-after); the fleet then completes with the VMs' state.</summary>
-public sealed record StopFleet(string Reason);
+/// <summary>Stop every VM (Ctrl-C, a time limit); the fleet then completes with the VMs' state.</summary>
+public sealed record StopFleet(string Reason, bool TimeLimit = false);
 
 public sealed record PauseVm(string Vm);
 

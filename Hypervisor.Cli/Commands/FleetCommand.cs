@@ -156,11 +156,12 @@ public static class FleetCommand
 
     private static int ExitCode(FleetCompleted r)
     {
-        if (r.Interrupted)
+        if (r.Interrupted && !r.TimeLimit)
         {
             return ExitCodes.Interrupted;
         }
-        return r.Status.Vms.All(v => v.ExitCode == 0) ? 0 : FleetExitCodes.SomeVmFailed;
+        bool allPassed = r.Status.Vms.All(v => v.ExitCode == 0 || (r.TimeLimit && v.Phase == VmPhase.Stopped));
+        return !allPassed ? FleetExitCodes.SomeVmFailed : r.TimeLimit ? ExitCodes.InstructionLimit : 0;
     }
 
     private static IRenderable LiveView(FleetStatus status, IReadOnlyList<string> recent)
@@ -269,7 +270,8 @@ public static class FleetCommand
         var summary = new
         {
             exitCode = ExitCode(r),
-            end = r.Interrupted ? "Stopped" : "Completed",
+            end = r.TimeLimit ? "TimeLimit" : r.Interrupted ? "Stopped" : "Completed",
+            stopReason = r.StopReason,
             wallSeconds = Math.Round(s.WallSeconds, 6),
             instret,
             mips = Math.Round(executed / Math.Max(s.WallSeconds, 1e-9) / 1e6, 3),

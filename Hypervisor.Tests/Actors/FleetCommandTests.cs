@@ -90,10 +90,26 @@ public sealed class FleetCommandTests
 
         CliResult r = CliHarness.Run(null, "run", path, "--json", "--out", Path.Combine(dir, "out"), "--duration", "1s");
 
-        Assert.Equal(130, r.ExitCode); // stopped by --duration
+        Assert.Equal(1, r.ExitCode); // one VM failed; the other was stopped by --duration
         using JsonDocument doc = JsonDocument.Parse(r.LastOutLine);
         JsonElement[] vms = doc.RootElement.GetProperty("vms").EnumerateArray().ToArray();
         Assert.Equal(9, vms[0].GetProperty("exitCode").GetInt32());
         Assert.Equal("Stopped", vms[1].GetProperty("state").GetString());
+        Assert.Equal("TimeLimit", doc.RootElement.GetProperty("end").GetString());
+    }
+
+    [Fact]
+    public void A_fleet_that_reaches_its_time_limit_with_no_failure_exits_124()
+    {
+        string dir = FleetRun.TempDir();
+        string path = Path.Combine(dir, "spin.hocon");
+        File.WriteAllText(path, $$"""
+            hypervisor { stop-after = 200ms, vms = [ { name = spins, image = "{{ActorGuests.Spinner()}}", memory = 1M } ] }
+            """);
+
+        CliResult r = CliHarness.Run(null, "run", path, "--out", Path.Combine(dir, "out"));
+
+        Assert.Equal(124, r.ExitCode);
+        Assert.Contains("stopped: 1 VMs", r.Error);
     }
 }
