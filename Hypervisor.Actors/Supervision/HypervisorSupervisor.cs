@@ -170,17 +170,33 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
         var images = new Dictionary<string, ElfImage>(StringComparer.Ordinal);
         foreach (VmSpec spec in _scenario.Vms)
         {
+            string? loadError = null;
             if (!images.TryGetValue(spec.ImagePath, out ElfImage? image))
             {
-                image = ElfImage.Load(spec.ImagePath);
-                images[spec.ImagePath] = image;
+                try
+                {
+                    image = ElfImage.Load(spec.ImagePath);
+                    images[spec.ImagePath] = image;
+                }
+                catch (Exception e) when (e is ElfLoadException or IOException)
+                {
+                    loadError = e.Message; // the file changed since the scenario was checked
+                }
             }
-            IActorRef actor = Context.ActorOf(VmActor.Props(spec, image, _console, _options.WrapEngine?.Invoke(spec)), spec.Name);
+            IActorRef actor = image is null
+                ? ActorRefs.Nobody
+                : Context.ActorOf(VmActor.Props(spec, image, _console, _options.WrapEngine?.Invoke(spec)), spec.Name);
             bool isVirtual = spec.Machine.TimeMode == TimeMode.Virtual;
             var slot = new VmSlot(spec, actor, VmStats.Empty(spec.Name, EngineName(spec), isVirtual ? "virtual" : "realtime"));
             int id = _scheduler.Add(spec.Name, spec.Weight, spec.CapPercent, spec.SliceQuota, isVirtual, isVirtual ? spec.Devices.Count : 0);
             _ids[spec.Name] = id;
             _slots.Add(slot);
+            if (loadError is not null)
+            {
+                slot.Error = "could not load the image: " + loadError;
+                _log.Error("{0}: {1}", spec.Name, slot.Error);
+                _scheduler.Crashed(id, restart: false);
+            }
             _monitor.Tell(new RegisterVm(spec.Name, spec.InterruptRateLimit, spec.Machine.MemoryQuota));
             for (int d = 0; d < spec.Devices.Count; d++)
             {

@@ -52,6 +52,20 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public async Task An_image_that_vanished_after_the_check_fails_only_its_own_vm()
+    {
+        Scenario s = Scenario.Of(FleetRun.Settings(),
+            FleetRun.Vm("gone", Path.Combine(FleetRun.TempDir(), "gone.elf")),
+            FleetRun.Vm("hello", FleetRun.Guest("hello")));
+
+        (FleetCompleted done, _) = await FleetRun.RunAsync(s);
+
+        Assert.Equal(VmPhase.Crashed, Of(done.Status, "gone").Phase);
+        Assert.Contains("could not load the image", Of(done.Status, "gone").Error);
+        Assert.Equal(VmPhase.PoweredOff, Of(done.Status, "hello").Phase);
+    }
+
+    [Fact]
     public async Task A_vm_with_the_restart_policy_boots_again_after_a_host_exception()
     {
         int calls = 0;
