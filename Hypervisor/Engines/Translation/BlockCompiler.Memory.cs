@@ -58,6 +58,38 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Add);
     }
 
+    /// <summary>
+    /// Before a slow-path access: exit pc and count name this instruction (so the shared fault and
+    /// attention exits need no per-access code), and the hart's cycle is exact for MMIO.
+    /// </summary>
+    private void EmitSlowPathPrologue(uint pc)
+    {
+        EmitUInt(pc);
+        _il.Emit(OpCodes.Stloc, _exitPc);
+        _il.Emit(OpCodes.Ldloc, _count);
+        if (_offset != 0)
+        {
+            EmitInt(_offset);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Add);
+        }
+        _il.Emit(OpCodes.Stloc, _exitCount);
+        _il.Emit(OpCodes.Ldloc, _state);
+        _il.Emit(OpCodes.Ldloc, _base);
+        _il.Emit(OpCodes.Ldloc, _exitCount);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stfld, StateCycle);
+    }
+
+    /// <summary>After a slow-path access: leave after this instruction if the hart needs attention (MMIO side effects, code invalidated).</summary>
+    private void EmitSlowPathAttentionCheck()
+    {
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, CtxHart);
+        _il.Emit(OpCodes.Ldfld, HartAttention);
+        _il.Emit(OpCodes.Brtrue, _memoryAttention);
+    }
+
     private void EmitLoad(in Instruction i, uint pc)
     {
         int size = SizeOf(i.Op);
@@ -81,14 +113,14 @@ internal sealed partial class BlockCompiler
 
         // Miss: the MMU's slow path (walk, PMP, MMIO). The clock must be exact for MMIO (mtime).
         _il.MarkLabel(miss);
-        EmitSetCycle();
+        EmitSlowPathPrologue(pc);
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, CtxMmu);
         _il.Emit(OpCodes.Ldloc, _va!);
         EmitInt(size);
         _il.Emit(OpCodes.Ldloca, _value!);
         _il.Emit(OpCodes.Call, MmuLoadSlow);
-        _il.Emit(OpCodes.Brfalse, Stub(pc, _offset, KindFault));
+        _il.Emit(OpCodes.Brfalse, _memoryFault);
         _il.Emit(OpCodes.Ldloc, _value!);
         if (i.Op == Opcode.Lb)
         {
@@ -99,7 +131,7 @@ internal sealed partial class BlockCompiler
             _il.Emit(OpCodes.Conv_I2);
         }
         StoreReg(i.Rd);
-        EmitAttentionCheck(pc + 4);
+        EmitSlowPathAttentionCheck();
         _il.MarkLabel(done);
     }
 
@@ -119,15 +151,15 @@ internal sealed partial class BlockCompiler
         // Miss: slow path. Code pages never have a store mapping, so a store into translated
         // code always arrives here; the invalidation raises Attention and the block stops.
         _il.MarkLabel(miss);
-        EmitSetCycle();
+        EmitSlowPathPrologue(pc);
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, CtxMmu);
         _il.Emit(OpCodes.Ldloc, _va!);
         EmitInt(size);
         LoadReg(i.Rs2);
         _il.Emit(OpCodes.Call, MmuStoreSlow);
-        _il.Emit(OpCodes.Brfalse, Stub(pc, _offset, KindFault));
-        EmitAttentionCheck(pc + 4);
+        _il.Emit(OpCodes.Brfalse, _memoryFault);
+        EmitSlowPathAttentionCheck();
         _il.MarkLabel(done);
     }
 }

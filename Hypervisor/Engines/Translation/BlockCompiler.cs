@@ -40,8 +40,6 @@ internal sealed partial class BlockCompiler
     private static readonly FieldInfo FrameBlock = typeof(BlockFrame).GetField(nameof(BlockFrame.Block))!;
     private static readonly FieldInfo FrameExits = typeof(BlockFrame).GetField(nameof(BlockFrame.Exits))!;
     private static readonly FieldInfo CtxCycleLimit = typeof(TranslationContext).GetField(nameof(TranslationContext.CycleLimit))!;
-    private static readonly FieldInfo CtxJumpCache = typeof(TranslationContext).GetField(nameof(TranslationContext.JumpCache))!;
-    private static readonly FieldInfo CtxJumpEpoch = typeof(TranslationContext).GetField(nameof(TranslationContext.JumpEpoch))!;
     private static readonly FieldInfo CtxLastBlock = typeof(TranslationContext).GetField(nameof(TranslationContext.LastBlock))!;
     private static readonly FieldInfo LinkBlock = typeof(BlockExitLink).GetField(nameof(BlockExitLink.Link))!;
     private static readonly FieldInfo LinkEpoch = typeof(BlockExitLink).GetField(nameof(BlockExitLink.Epoch))!;
@@ -70,6 +68,7 @@ internal sealed partial class BlockCompiler
     private static readonly MethodInfo RuntimeFault = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Fault))!;
     private static readonly MethodInfo RuntimeMisaligned = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Misaligned))!;
     private static readonly MethodInfo RuntimeCallout = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Callout))!;
+    private static readonly MethodInfo RuntimeChainTarget = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.ChainTarget))!;
 
     // Exit kinds beyond the BlockExit codes, handled by the shared epilogue.
     private const int KindFault = -3;
@@ -100,6 +99,8 @@ internal sealed partial class BlockCompiler
     private LocalBuilder? _value;
     private LocalBuilder? _entry;
     private readonly Label _epilogue;
+    private readonly Label _memoryFault;
+    private readonly Label _memoryAttention;
     private readonly List<(Label Label, uint ExitPc, int CountOffset, int Kind)> _stubs = [];
 
     /// <summary>Instructions executed since the count local was last brought up to date, on the path being emitted.</summary>
@@ -169,6 +170,8 @@ internal sealed partial class BlockCompiler
             }
         }
         _epilogue = _il.DefineLabel();
+        _memoryFault = _il.DefineLabel();
+        _memoryAttention = _il.DefineLabel();
     }
 
     /// <summary>Compiles a decoded block (the region starting at <paramref name="entryPc"/>) into a dynamic method; emission time goes to <paramref name="statistics"/>.</summary>
@@ -512,6 +515,25 @@ internal sealed partial class BlockCompiler
 
     private void EmitStubsAndEpilogue()
     {
+        // Shared exits of the memory slow paths: exit pc and count already name the access.
+        _il.MarkLabel(_memoryFault);
+        EmitInt(KindFault);
+        _il.Emit(OpCodes.Stloc, _exitKind);
+        _il.Emit(OpCodes.Br, _epilogue);
+        _il.MarkLabel(_memoryAttention);
+        _il.Emit(OpCodes.Ldloc, _exitPc);
+        EmitInt(4);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stloc, _exitPc);
+        _il.Emit(OpCodes.Ldloc, _exitCount);
+        EmitInt(1);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stloc, _exitCount);
+        EmitInt(BlockExit.Dynamic);
+        _il.Emit(OpCodes.Stloc, _exitKind);
+        _il.Emit(OpCodes.Br, _epilogue);
+
         foreach ((Label label, uint exitPc, int countOffset, int kind) in _stubs)
         {
             _il.MarkLabel(label);
@@ -559,7 +581,6 @@ internal sealed partial class BlockCompiler
     private void EmitChain()
     {
         LocalBuilder next = _il.DeclareLocal(typeof(TranslatedBlock));
-        LocalBuilder slot = _il.DeclareLocal(typeof(int));
         Label giveUp = _il.DefineLabel();
         Label dynamic = _il.DefineLabel();
         Label tryChain = _il.DefineLabel();
@@ -581,41 +602,15 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Bne_Un, giveUp);
         _il.Emit(OpCodes.Br, tryChain);
 
-        // Dynamic exit (indirect jump or attention): the jump cache slot of the new pc.
+        // Dynamic exit (indirect jump or attention): the jump cache, looked up by a helper.
         _il.MarkLabel(dynamic);
         _il.Emit(OpCodes.Ldloc, _exitKind);
         EmitInt(BlockExit.Dynamic);
         _il.Emit(OpCodes.Bne_Un, giveUp);
+        _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldloc, _exitPc);
-        EmitInt(2);
-        _il.Emit(OpCodes.Shr_Un);
-        EmitInt(TranslationContext.JumpCacheSize - 1);
-        _il.Emit(OpCodes.And);
-        _il.Emit(OpCodes.Stloc, slot);
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, FrameContext);
-        _il.Emit(OpCodes.Ldfld, CtxJumpEpoch);
-        _il.Emit(OpCodes.Ldloc, slot);
-        _il.Emit(OpCodes.Ldelem_I8);
-        EmitEpoch();
-        _il.Emit(OpCodes.Bne_Un, giveUp);
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, FrameContext);
-        _il.Emit(OpCodes.Ldfld, CtxJumpCache);
-        _il.Emit(OpCodes.Ldloc, slot);
-        _il.Emit(OpCodes.Ldelem_Ref);
+        _il.Emit(OpCodes.Call, RuntimeChainTarget);
         _il.Emit(OpCodes.Stloc, next);
-        _il.Emit(OpCodes.Ldloc, next);
-        _il.Emit(OpCodes.Brfalse, giveUp);
-        _il.Emit(OpCodes.Ldloc, next);
-        _il.Emit(OpCodes.Ldfld, BlockEntryPc);
-        _il.Emit(OpCodes.Ldloc, _exitPc);
-        _il.Emit(OpCodes.Bne_Un, giveUp);
-        _il.Emit(OpCodes.Ldloc, next);
-        _il.Emit(OpCodes.Ldfld, BlockMode);
-        _il.Emit(OpCodes.Ldloc, _state);
-        _il.Emit(OpCodes.Ldfld, StatePrivilege);
-        _il.Emit(OpCodes.Bne_Un, giveUp);
 
         _il.MarkLabel(tryChain);
         _il.Emit(OpCodes.Ldloc, next);
@@ -673,12 +668,4 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Call, MmuFlushEpoch);
     }
 
-    /// <summary>After a slow-path access: leave the block after this instruction if the hart needs attention (MMIO side effects, code invalidated).</summary>
-    private void EmitAttentionCheck(uint nextPc)
-    {
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, CtxHart);
-        _il.Emit(OpCodes.Ldfld, HartAttention);
-        _il.Emit(OpCodes.Brtrue, Stub(nextPc, _offset + 1, BlockExit.Dynamic));
-    }
 }

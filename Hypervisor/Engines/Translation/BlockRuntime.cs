@@ -56,4 +56,21 @@ public static class BlockRuntime
                 return BlockExit.Dynamic;
         }
     }
+
+    /// <summary>
+    /// The block an indirect jump to <paramref name="pc"/> may chain into: the jump cache's entry,
+    /// if it is for this pc and mode and was made in the current MMU epoch (validity, cycle limit
+    /// and attention are checked by the caller).
+    /// </summary>
+    public static TranslatedBlock? ChainTarget(BlockFrame frame, uint pc)
+    {
+        TranslationContext c = frame.Context;
+        int slot = (int)(pc >> 2) & (TranslationContext.JumpCacheSize - 1);
+        TranslatedBlock? next = c.JumpCache[slot];
+        if (next is null || next.EntryPc != pc || next.Mode != c.State.Privilege || c.JumpEpoch[slot] != c.Mmu.FlushEpoch)
+        {
+            return null;
+        }
+        return next;
+    }
 }

@@ -22,7 +22,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
 
     /// <summary>Times a block's entry is reached before it is translated: cold code stays interpreted,
     /// because compiling a block costs hundreds of microseconds of JIT time.</summary>
-    public const int DefaultTranslationThreshold = 8;
+    public const int DefaultTranslationThreshold = 32;
 
 
     private readonly Mmu _mmu;
