@@ -49,11 +49,34 @@ public static class FleetRun
         SliceInstructions = slice,
     };
 
+    private static readonly string TempRoot = CreateTempRoot();
+
+    /// <summary>A fresh folder under one per-process root that is removed when the test process exits.</summary>
     public static string TempDir()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "hv-test-" + Guid.NewGuid().ToString("N"));
+        string dir = Path.Combine(TempRoot, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    private static string CreateTempRoot()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"hv-fleet-tests-{Environment.ProcessId}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        };
+        return root;
     }
 
     /// <summary>Runs the scenario to its end; returns the final status and the output folder.</summary>
