@@ -181,6 +181,24 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public async Task The_same_guest_on_the_interpreter_and_the_translator_gives_the_same_run_in_a_fleet()
+    {
+        var input = new ConsoleSpec(System.Text.Encoding.UTF8.GetBytes("hello minios\n"), 20_000);
+        VmSpec interp = FleetRun.Vm("interp", FleetRun.Guest("minios"), memory: 8u << 20) with { Console = input };
+        VmSpec bt = interp with { Name = "bt", Machine = interp.Machine with { Engine = EngineKind.BinaryTranslator } };
+
+        (FleetCompleted done, string dir) = await FleetRun.RunAsync(Scenario.Of(FleetRun.Settings(slice: 50_000), interp, bt));
+
+        VmStatus a = Of(done.Status, "interp"), b = Of(done.Status, "bt");
+        Assert.Equal("bt", b.Stats.Engine);
+        Assert.Equal(0, b.ExitCode);
+        Assert.Equal(a.Stats.Instret, b.Stats.Instret);
+        Assert.Equal(a.Stats.Cycle, b.Stats.Cycle);
+        Assert.Equal(FleetRun.Transcript(dir, "interp"), FleetRun.Transcript(dir, "bt"));
+        Assert.Contains("reader: got \"hello minios\"", FleetRun.Transcript(dir, "bt"));
+    }
+
+    [Fact]
     public async Task Demo_runs_the_same_twice_and_whatever_the_parallelism_and_slice_size()
     {
         Scenario demo = ScenarioLoader.Load(RepoPaths.Config("demo.hocon"));
