@@ -63,12 +63,14 @@ public sealed class ElfImage
 
     private static ushort U16(byte[] b, int at) => at + 2 <= b.Length ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(at)) : (ushort)0;
 
-    private ElfImage(string path, uint entry, IReadOnlyList<LoadSegment> segments, IReadOnlyList<ElfSymbol> symbols)
+    private ElfImage(string path, uint entry, IReadOnlyList<LoadSegment> segments, IReadOnlyList<ElfSymbol> symbols,
+        IReadOnlyDictionary<string, byte[]> debugSections)
     {
         Path = path;
         Entry = entry;
         Segments = segments;
         Symbols = symbols;
+        DebugSections = debugSections;
     }
 
     public string Path { get; }
@@ -78,6 +80,15 @@ public sealed class ElfImage
     public IReadOnlyList<LoadSegment> Segments { get; }
 
     public IReadOnlyList<ElfSymbol> Symbols { get; }
+
+    /// <summary>
+    /// The raw contents of the image's DWARF sections by name (<c>.debug_line</c>,
+    /// <c>.debug_line_str</c>, <c>.debug_str</c>, ...); empty for an image built without debug info.
+    /// </summary>
+    public IReadOnlyDictionary<string, byte[]> DebugSections { get; }
+
+    /// <summary>The contents of a debug section, or null when the image has none of that name.</summary>
+    public byte[]? DebugSection(string name) => DebugSections.TryGetValue(name, out byte[]? bytes) ? bytes : null;
 
     /// <summary>Address of a symbol, if the image has it (e.g. HTIF's <c>tohost</c>).</summary>
     public uint? FindSymbol(string name)
@@ -190,8 +201,20 @@ public sealed class ElfImage
                 throw new ElfLoadException($"{name}: no loadable (PT_LOAD) segments");
             }
             var symbols = new List<ElfSymbol>();
+            var debug = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             foreach (ISection section in elf.Sections)
             {
+                if (section is Section<uint> { Type: SectionType.ProgBits } data && data.Name.StartsWith(".debug_", StringComparison.Ordinal))
+                {
+                    try
+                    {
+                        debug[data.Name] = data.GetContents();
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        // Debug info is optional: a guest whose DWARF cannot be read still runs.
+                    }
+                }
                 if (section is ISymbolTable table)
                 {
                     foreach (ISymbolEntry entry in table.Entries)
@@ -203,7 +226,7 @@ public sealed class ElfImage
                     }
                 }
             }
-            return new ElfImage(name, elf.EntryPoint, segments, symbols);
+            return new ElfImage(name, elf.EntryPoint, segments, symbols, debug);
         }
     }
 }
