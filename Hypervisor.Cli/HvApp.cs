@@ -13,6 +13,8 @@ public static class HvApp
             RunCommand.Build(context),
             BenchCommand.Build(context),
             FuzzCommand.Build(context),
+            ProfileCommand.Build(context),
+            CoverageCommand.Build(context),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
