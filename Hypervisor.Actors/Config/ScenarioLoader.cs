@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
 using Akka.Configuration.Hocon;
+using Hypervisor.Engines.Hybrid;
 using Hypervisor.Loading;
 using Hypervisor.Machine;
 using Hypervisor.Monitor;
@@ -242,6 +243,14 @@ public static partial class ScenarioLoader
                 {
                     throw Error($"{at}.engine", $"'{engineText}' is not an engine (interp, bt, hybrid)");
                 }
+                string policyText = String(e, "hybrid-policy", at);
+                if (!EngineFactory.TryParsePolicy(policyText, out HybridPolicy policy))
+                {
+                    throw Error($"{at}.hybrid-policy", $"'{policyText}' is not a hybrid policy (mode-split, hot-threshold, trap-and-emulate)");
+                }
+                long hotThreshold = Integer(e, "hot-threshold", at, 1, 1_000_000_000);
+                long translationThreshold = Integer(e, "translation-threshold", at, 0, 1_000_000_000);
+                bool backgroundCompilation = Boolean(e, "background-compilation", at);
                 long weight = Integer(e, "weight", at, long.MinValue, long.MaxValue);
                 if (weight <= 0 || weight > 10_000)
                 {
@@ -261,6 +270,10 @@ public static partial class ScenarioLoader
                     MemorySize = memory,
                     MemoryQuota = quota == 0 ? null : quota,
                     Engine = engine,
+                    HybridPolicy = policy,
+                    HotThreshold = (int)hotThreshold,
+                    TranslationThreshold = translationThreshold == 0 ? null : (int)translationThreshold,
+                    BackgroundCompilation = backgroundCompilation,
                     TimeMode = mode,
                     InstructionsPerTick = ipt == 0 ? fleetIpt : (uint)ipt,
                     RealtimeScale = scale == 0 ? fleetScale : scale,

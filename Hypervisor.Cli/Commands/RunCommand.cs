@@ -19,16 +19,21 @@ public static class RunCommand
         var duration = new Option<string?>("--duration") { Description = "Scenario: stop the fleet after this much host time (e.g. 10s); overrides stop-after" };
         var plain = new Option<bool>("--plain") { Description = "Scenario: no live table; stream each VM's lines prefixed with [vm]" };
         var stdinTo = new Option<string?>("--stdin-to") { Description = "Scenario: feed standard input to this VM's UART (applied and logged at its virtual time)" };
+        var policy = new Option<string>("--policy") { Description = "Hybrid engine policy: mode-split, hot-threshold or trap-and-emulate", DefaultValueFactory = _ => "mode-split" };
+        var hotThreshold = new Option<int>("--hot-threshold") { Description = "Hybrid hot-threshold policy: executions of a block before it is translated", DefaultValueFactory = _ => Engines.Hybrid.HybridEngine.DefaultHotThreshold };
+        var translationThreshold = new Option<int?>("--translation-threshold") { Description = "Binary translator: entries of a block before it is compiled (default 32)" };
+        var background = new Option<bool>("--background-compilation") { Description = "Binary translator: compile on a background thread, interpreting until ready" };
+        var stats = new Option<bool>("--stats") { Description = "Print the engine's counters (instructions by tier, translations, traps, callouts) to stderr" };
         var command = new Command("run", "Run a guest ELF (the terminal is its UART) or a scenario of many VMs")
         {
-            target, engine, memory, maxInstructions, json, output, duration, plain, stdinTo,
+            target, engine, memory, maxInstructions, json, output, duration, plain, stdinTo, policy, hotThreshold, translationThreshold, background, stats,
         };
         command.SetAction(parse =>
         {
             string t = parse.GetValue(target)!;
             if (FleetCommand.IsScenario(t))
             {
-                foreach (Option o in new Option[] { engine, memory, maxInstructions })
+                foreach (Option o in new Option[] { engine, memory, maxInstructions, policy, hotThreshold, translationThreshold, background, stats })
                 {
                     if (parse.GetResult(o) is { Implicit: false })
                     {
@@ -44,12 +49,34 @@ public static class RunCommand
                     throw new CliException($"{o.Name}: applies to a scenario (.hocon), not to a guest ELF");
                 }
             }
-            return Execute(context, t, parse.GetValue(engine)!, parse.GetValue(memory)!, parse.GetValue(maxInstructions), parse.GetValue(json));
+            string policyName = parse.GetValue(policy)!;
+            if (!EngineFactory.TryParsePolicy(policyName, out Engines.Hybrid.HybridPolicy hybridPolicy))
+            {
+                throw new CliException($"--policy: '{policyName}' is not a hybrid policy (mode-split, hot-threshold, trap-and-emulate)");
+            }
+            if (parse.GetValue(hotThreshold) < 1)
+            {
+                throw new CliException("--hot-threshold: must be at least 1");
+            }
+            if (parse.GetValue(translationThreshold) is int tt && tt < 1)
+            {
+                throw new CliException("--translation-threshold: must be at least 1");
+            }
+            var tuning = new MachineConfig
+            {
+                HybridPolicy = hybridPolicy,
+                HotThreshold = parse.GetValue(hotThreshold),
+                TranslationThreshold = parse.GetValue(translationThreshold),
+                BackgroundCompilation = parse.GetValue(background),
+            };
+            return Execute(context, t, parse.GetValue(engine)!, parse.GetValue(memory)!, parse.GetValue(maxInstructions), parse.GetValue(json),
+                tuning, parse.GetValue(stats));
         });
         return command;
     }
 
-    private static int Execute(CliContext context, string target, string engineName, string memoryText, ulong? maxInstructions, bool json)
+    private static int Execute(CliContext context, string target, string engineName, string memoryText, ulong? maxInstructions, bool json,
+        MachineConfig tuning, bool printStats)
     {
         if (!EngineFactory.TryParse(engineName, out EngineKind engine))
         {
@@ -64,7 +91,7 @@ public static class RunCommand
         {
             throw new CliException($"--memory: {e.Message}");
         }
-        var config = new MachineConfig { MemorySize = memory, Engine = engine };
+        MachineConfig config = tuning with { MemorySize = memory, Engine = engine };
         try
         {
             config.Validate();
@@ -94,6 +121,10 @@ public static class RunCommand
             throw new CliException($"--engine: {e.Message}");
         }
 
+        if (printStats && vm.Engine is Engines.Hybrid.HybridEngine hybrid)
+        {
+            hybrid.MeasureTierTime = true;
+        }
         console.AttachInput(vm.Uart);
         var runner = new GuestRunner(vm)
         {
@@ -107,6 +138,14 @@ public static class RunCommand
         {
             context.Error.WriteLine(summary.Fault.ToString());
         }
+        EngineReport report = EngineReport.Of(vm);
+        if (printStats)
+        {
+            foreach (string line in report.Lines())
+            {
+                context.Error.WriteLine(line);
+            }
+        }
         if (json)
         {
             console.EnsureNewline();
@@ -119,6 +158,7 @@ public static class RunCommand
                 wallSeconds = Math.Round(summary.WallSeconds, 6),
                 mips = Math.Round(summary.Mips, 3),
                 engine = summary.Engine,
+                engineStats = report,
             }));
         }
         return summary.ProcessExitCode;

@@ -101,10 +101,24 @@ public static class Decoder
         new(IMask, 0x7073, Opcode.Csrrci, Format.CsrImm),
     ];
 
+    // The table grouped by major opcode (the low 7 bits every pattern matches on), so a decode
+    // scans a handful of rows instead of all of them.
+    private static readonly Pattern[][] ByMajorOpcode = GroupByMajorOpcode();
+
+    private static Pattern[][] GroupByMajorOpcode()
+    {
+        var groups = new Pattern[128][];
+        for (int major = 0; major < 128; major++)
+        {
+            groups[major] = Array.FindAll(Patterns, p => (p.Match & 0x7F) == major);
+        }
+        return groups;
+    }
+
     /// <summary>Decodes one instruction word.</summary>
     public static Instruction Decode(uint word)
     {
-        foreach (ref readonly Pattern p in Patterns.AsSpan())
+        foreach (ref readonly Pattern p in ByMajorOpcode[word & 0x7F].AsSpan())
         {
             if ((word & p.Mask) == p.Match)
             {

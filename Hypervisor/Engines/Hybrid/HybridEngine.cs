@@ -77,6 +77,14 @@ public sealed class HybridEngine : ExecutionEngineBase, Profiling.IProfilingEngi
     /// <summary>Per-technique counters that make the policies comparable.</summary>
     public HybridStatistics Tiers { get; } = new();
 
+    /// <summary>
+    /// Measure the host time spent in each tier and in the monitor (two clock reads per tier
+    /// entry, which costs something when traps are frequent; off unless asked for).
+    /// </summary>
+    public bool MeasureTierTime { get; set; }
+
+    private long Now() => MeasureTierTime ? Stopwatch.GetTimestamp() : 0;
+
     public override void FlushCode()
     {
         _translator.FlushCode();
@@ -111,9 +119,9 @@ public sealed class HybridEngine : ExecutionEngineBase, Profiling.IProfilingEngi
         EngineStatistics bt = _translator.Statistics;
         long interpreted = bt.InstructionsInterpreted;
         long translations = _translator.Cache.Statistics.Translations;
-        long started = Stopwatch.GetTimestamp();
+        long started = Now();
         ChunkExit exit = _translator.RunTranslated(limit - s.Cycle, stopInUserMode);
-        Tiers.TranslationTierTicks += Stopwatch.GetTimestamp() - started;
+        Tiers.TranslationTierTicks += Now() - started;
         long interpretedNow = bt.InstructionsInterpreted - interpreted;
         Tiers.InstructionsInterpreted += interpretedNow;
         Tiers.InstructionsTranslated += (long)(s.Executed - before) - interpretedNow;
@@ -131,9 +139,9 @@ public sealed class HybridEngine : ExecutionEngineBase, Profiling.IProfilingEngi
     {
         HartState s = S;
         ulong before = s.Executed;
-        long started = Stopwatch.GetTimestamp();
+        long started = Now();
         ChunkExit exit = _direct.RunDirect(limit - s.Cycle);
-        Tiers.DirectTierTicks += Stopwatch.GetTimestamp() - started;
+        Tiers.DirectTierTicks += Now() - started;
         Tiers.InstructionsDirect += (long)(s.Executed - before);
         Statistics.InstructionsDirect = Tiers.InstructionsDirect;
         if (exit != ChunkExit.Trap)
@@ -147,15 +155,10 @@ public sealed class HybridEngine : ExecutionEngineBase, Profiling.IProfilingEngi
     private ChunkExit EmulateTrap()
     {
         HartState s = S;
-        long started = Stopwatch.GetTimestamp();
+        long started = Now();
         try
         {
-            if (!_mmu.FetchWord(s.Pc, out uint word))
-            {
-                // The page went away under the tier (remapped by a store): let the interpreter raise the fetch fault.
-                return _direct.RunInstructions(1);
-            }
-            Instruction i = Decoder.Decode(word);
+            Instruction i = _direct.TrappedInstruction;
             Tiers.CountTrap(i.Op);
             if (OpcodeInfo.IsMemory(i.Op))
             {
@@ -186,7 +189,7 @@ public sealed class HybridEngine : ExecutionEngineBase, Profiling.IProfilingEngi
         }
         finally
         {
-            Tiers.MonitorTicks += Stopwatch.GetTimestamp() - started;
+            Tiers.MonitorTicks += Now() - started;
         }
     }
 }

@@ -34,7 +34,12 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
     /// <summary>When set, every branch and jump the loop executes is recorded (profiling by instrumentation).</summary>
     public ControlFlowProfile? Profile { get; set; }
 
-    public override void FlushCode() => Cache.Clear();
+    public override void FlushCode()
+    {
+        Cache.Clear();
+        _lastPage = NoPage;
+        _lastPageTag = 1;
+    }
 
     /// <summary>Executes exactly one instruction (taking a pending interrupt first); other engines use it for exact budgets.</summary>
     public StopReason Step() => Run(1);
@@ -58,6 +63,9 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
     /// fault was raised, on attention, or after <paramref name="n"/> instructions.
     /// </summary>
     public ChunkExit RunDirect(ulong n) => Execute<DirectExecution>(n);
+
+    /// <summary>The instruction direct execution stopped at with <see cref="ChunkExit.Trap"/> (already decoded: the monitor need not fetch it again).</summary>
+    public Instruction TrappedInstruction { get; private set; }
 
     private ulong _countFrom;
 
@@ -101,13 +109,28 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
                     return ChunkExit.PageExit;
                 }
                 s.Cycle = cycle;
-                if (!mmu.TranslateFetch(pc, out uint pa))
+                if ((pc & 0xFFFFF000) == _lastPageTag && _lastPageEpoch == mmu.FlushEpoch && _lastPagePrivilege == s.Privilege)
                 {
-                    goto Fault;
+                    // Same page as the last call ended on (direct execution re-enters after every trap).
+                    page = _lastPage;
+                    _pagePhysical = _lastPagePhysical;
+                    pageTag = _lastPageTag;
                 }
-                _pagePhysical = pa & 0xFFFFF000;
-                page = Cache.GetPage(_pagePhysical);
-                pageTag = pc & 0xFFFFF000;
+                else
+                {
+                    if (!mmu.TranslateFetch(pc, out uint pa))
+                    {
+                        goto Fault;
+                    }
+                    _pagePhysical = pa & 0xFFFFF000;
+                    page = Cache.GetPage(_pagePhysical);
+                    pageTag = pc & 0xFFFFF000;
+                    _lastPage = page;
+                    _lastPageTag = pageTag;
+                    _lastPagePhysical = _pagePhysical;
+                    _lastPageEpoch = mmu.FlushEpoch;
+                    _lastPagePrivilege = s.Privilege;
+                }
             }
             ref Instruction i = ref page[(pc >> 2) & (DecodeCache.SlotsPerPage - 1)];
             if (i.Op == Opcode.Undecoded)
@@ -186,6 +209,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
                     if (TMode.TrapSystem)
                     {
                         s.Pc = pc;
+                        TrappedInstruction = i;
                         return ChunkExit.Trap; // atomics are emulated by the monitor in direct execution
                     }
                     if (!Atomics.Execute(s, mmu, i))
@@ -202,6 +226,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
                     s.Cycle = cycle;
                     if (TMode.TrapSystem)
                     {
+                        TrappedInstruction = i;
                         return ChunkExit.Trap;
                     }
                     ChunkExit exit = Callout(i);
@@ -300,6 +325,14 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
     }
 
     private uint _pagePhysical;
+
+    // The page the loop fetched from last, kept across calls while the MMU epoch and the privilege
+    // are unchanged, so re-entering the loop (after every trap in direct execution) costs no lookup.
+    private Instruction[] _lastPage = NoPage;
+    private uint _lastPageTag = 1;
+    private uint _lastPagePhysical;
+    private long _lastPageEpoch = -1;
+    private Privilege _lastPagePrivilege;
 
     /// <summary>Runs a system instruction through the hart's monitor routines; s.Pc and s.Cycle are current.</summary>
     private ChunkExit Callout(in Instruction i)
