@@ -7,9 +7,21 @@ public class GuestRamTests
     private const int Chunk = GuestRam.ChunkSize;
 
     [Fact]
-    public void Chunks_are_64_KiB()
+    public void Memory_is_allocated_in_4_KiB_pages()
     {
-        Assert.Equal(64 * 1024, GuestRam.ChunkSize);
+        Assert.Equal(4 * 1024, GuestRam.ChunkSize);
+    }
+
+    [Fact]
+    public void A_store_allocates_only_the_page_it_touches()
+    {
+        var ram = new GuestRam(128u << 20);
+
+        ram.Write(0x12_3456, 4, 0xDEADBEEF);
+
+        Assert.Equal(4096L, ram.ResidentBytes);
+        Assert.Equal([0x123], ram.AllocatedChunks());
+        Assert.Equal(0xDEADBEEFu, ram.Read(0x12_3456, 4));
     }
 
     [Fact]

@@ -2,21 +2,26 @@ using System.Buffers.Binary;
 
 namespace Hypervisor.Memory;
 
-/// <summary>Guest RAM, allocated lazily in 64 KiB chunks on the first store, within a resident-memory quota.</summary>
+/// <summary>Guest RAM, allocated lazily in 4 KiB pages ("chunks") on the first store, within a resident-memory quota.</summary>
 /// <remarks>
-/// Until a chunk is written it reads as zeros from one shared, never-written zero chunk, so a
-/// VM's nominal memory costs nothing until used. When a chunk is allocated, <see cref="ChunkAllocated"/>
-/// fires so that caches that pointed at the zero chunk (the hart's TLB) drop those entries.
+/// Until a page is written it reads as zeros from one shared, never-written zero page, so a VM's
+/// nominal memory costs nothing until used, and an idle VM costs only the pages it touched. Pages
+/// hang off a two-level table (1 MiB regions of 256 pages), so even the table is allocated only
+/// where memory is used. The MMU never maps the zero page into its TLB, so allocating a page
+/// needs no TLB flush; <see cref="ChunkAllocated"/> still tells anyone who cares.
 /// </remarks>
 public sealed class GuestRam
 {
-    public const int ChunkShift = 16;
+    public const int ChunkShift = 12;
     public const int ChunkSize = 1 << ChunkShift;
     public const uint DefaultBase = 0x8000_0000;
 
+    private const int RegionShift = 20;
+    private const int PagesPerRegion = 1 << (RegionShift - ChunkShift);
+
     private static readonly byte[] ZeroChunk = new byte[ChunkSize];
 
-    private readonly byte[]?[] _chunks;
+    private readonly byte[]?[]?[] _regions;
 
     public GuestRam(uint size, uint baseAddress = DefaultBase, long quotaBytes = long.MaxValue)
     {
@@ -24,6 +29,7 @@ public sealed class GuestRam
         {
             throw new ArgumentOutOfRangeException(nameof(size), $"RAM size must be a non-zero multiple of {ChunkSize / 1024} KiB");
         }
+        _regions = new byte[]?[]?[(size + (1u << RegionShift) - 1) >> RegionShift];
         if ((ulong)baseAddress + size > 0x1_0000_0000UL)
         {
             throw new ArgumentOutOfRangeException(nameof(size), "RAM must fit below 4 GiB");
@@ -31,7 +37,6 @@ public sealed class GuestRam
         Base = baseAddress;
         Size = size;
         QuotaBytes = quotaBytes;
-        _chunks = new byte[]?[size >> ChunkShift];
     }
 
     public uint Base { get; }
@@ -54,7 +59,7 @@ public sealed class GuestRam
     public bool Contains(uint physicalAddress) => physicalAddress - Base < Size;
 
     /// <summary>The chunk holding RAM offset <paramref name="offset"/>, for reading (the zero chunk if untouched).</summary>
-    public byte[] ChunkForRead(uint offset) => _chunks[offset >> ChunkShift] ?? ZeroChunk;
+    public byte[] ChunkForRead(uint offset) => _regions[offset >> RegionShift]?[(offset >> ChunkShift) & (PagesPerRegion - 1)] ?? ZeroChunk;
 
     /// <summary>True if the chunk is the shared zero chunk (never store into it).</summary>
     public static bool IsZeroChunk(byte[] chunk) => ReferenceEquals(chunk, ZeroChunk);
@@ -62,8 +67,9 @@ public sealed class GuestRam
     /// <summary>The chunk holding RAM offset <paramref name="offset"/>, allocated if needed; null when over quota.</summary>
     public byte[]? ChunkForWrite(uint offset)
     {
-        int index = (int)(offset >> ChunkShift);
-        byte[]? chunk = _chunks[index];
+        byte[]?[] region = _regions[offset >> RegionShift] ??= new byte[]?[PagesPerRegion];
+        int slot = (int)((offset >> ChunkShift) & (PagesPerRegion - 1));
+        byte[]? chunk = region[slot];
         if (chunk is not null)
         {
             return chunk;
@@ -74,9 +80,9 @@ public sealed class GuestRam
             return null;
         }
         chunk = new byte[ChunkSize];
-        _chunks[index] = chunk;
+        region[slot] = chunk;
         ResidentBytes += ChunkSize;
-        ChunkAllocated?.Invoke(index);
+        ChunkAllocated?.Invoke((int)(offset >> ChunkShift));
         return chunk;
     }
 
@@ -170,11 +176,17 @@ public sealed class GuestRam
     /// <summary>Indices of the allocated chunks, in order (for snapshots and resident-memory reports).</summary>
     public IEnumerable<int> AllocatedChunks()
     {
-        for (int i = 0; i < _chunks.Length; i++)
+        for (int r = 0; r < _regions.Length; r++)
         {
-            if (_chunks[i] is not null)
+            if (_regions[r] is byte[]?[] region)
             {
-                yield return i;
+                for (int i = 0; i < PagesPerRegion; i++)
+                {
+                    if (region[i] is not null)
+                    {
+                        yield return r * PagesPerRegion + i;
+                    }
+                }
             }
         }
     }
@@ -182,7 +194,7 @@ public sealed class GuestRam
     /// <summary>Drops every chunk (power-on reset).</summary>
     public void Clear()
     {
-        Array.Clear(_chunks);
+        Array.Clear(_regions);
         ResidentBytes = 0;
         ChunkAllocated?.Invoke(-1);
     }

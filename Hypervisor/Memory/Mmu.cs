@@ -62,7 +62,6 @@ public sealed class Mmu
         Pmp = new Pmp(state);
         _bus.CodePageMarked += FlushStoresToPhysicalPage;
         _bus.PatchedPage += FlushDataMappingsOfPhysicalPage;
-        _ram.ChunkAllocated += _ => FlushZeroChunkMappings();
         FlushAll();
         UpdateModes();
     }
@@ -293,7 +292,13 @@ public sealed class Mmu
             Pmp.PagePermissions(p & ~0xFFFu, _dataPrivilege) is byte readable && (readable & Pmp.R) != 0)
         {
             uint offset = (p & ~0xFFFu) - _ram.Base;
-            Install(ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))], va, p, _ram.ChunkForRead(offset), offset);
+            byte[] chunk = _ram.ChunkForRead(offset);
+            if (!GuestRam.IsZeroChunk(chunk))
+            {
+                // Untouched RAM is never mapped: its first store allocates a page, and no stale
+                // mapping of the zero page may survive that.
+                Install(ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))], va, p, chunk, offset);
+            }
         }
         return true;
     }
@@ -364,7 +369,11 @@ public sealed class Mmu
         if (_bus.IsRam(page, 4096) && Pmp.PagePermissions(page, p) is byte executable && (executable & Pmp.X) != 0)
         {
             uint offset = page - _ram.Base;
-            Install(ref _tlb[_fetchBase + (int)((va >> 12) & (TlbSize - 1))], va, page, _ram.ChunkForRead(offset), offset);
+            byte[] chunk = _ram.ChunkForRead(offset);
+            if (!GuestRam.IsZeroChunk(chunk))
+            {
+                Install(ref _tlb[_fetchBase + (int)((va >> 12) & (TlbSize - 1))], va, page, chunk, offset);
+            }
         }
         return true;
     }
@@ -538,15 +547,4 @@ public sealed class Mmu
         }
     }
 
-    private void FlushZeroChunkMappings()
-    {
-        for (int i = 0; i < 2 * Modes * TlbSize; i++)
-        {
-            if (_tlb[i].Memory is byte[] m && GuestRam.IsZeroChunk(m))
-            {
-                _tlb[i].Tag = TlbEntry.InvalidTag;
-                _tlb[i].Memory = null;
-            }
-        }
-    }
 }

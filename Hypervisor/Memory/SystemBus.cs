@@ -19,13 +19,16 @@ public sealed class SystemBus
     private readonly record struct Region(uint Base, uint Size, IMmioDevice Device);
 
     private Region[] _regions = [];
+
+    // Code pages are tracked as one bit per 4 KiB page, sixteen pages (64 KiB) per mask word.
+    private const int CodeMaskShift = 16;
     private readonly ushort[] _codeMask;
     private readonly List<ICodeWriteObserver> _codeObservers = [];
 
     public SystemBus(GuestRam ram)
     {
         Ram = ram;
-        _codeMask = new ushort[ram.Size >> GuestRam.ChunkShift];
+        _codeMask = new ushort[(ram.Size + (1u << CodeMaskShift) - 1) >> CodeMaskShift];
     }
 
     public GuestRam Ram { get; }
@@ -76,7 +79,7 @@ public sealed class SystemBus
     public void MarkCodePage(uint physicalAddress)
     {
         uint offset = physicalAddress - Ram.Base;
-        int chunk = (int)(offset >> GuestRam.ChunkShift);
+        int chunk = (int)(offset >> CodeMaskShift);
         ushort bit = (ushort)(1 << (int)((offset >> 12) & 15));
         if ((_codeMask[chunk] & bit) == 0)
         {
@@ -93,7 +96,7 @@ public sealed class SystemBus
         {
             return false;
         }
-        return (_codeMask[offset >> GuestRam.ChunkShift] & (1 << (int)((offset >> 12) & 15))) != 0;
+        return (_codeMask[offset >> CodeMaskShift] & (1 << (int)((offset >> 12) & 15))) != 0;
     }
 
     /// <summary>Forgets every code page (after the code caches were flushed).</summary>
