@@ -118,4 +118,52 @@ public sealed class HartState
         ReservationValid = other.ReservationValid;
         ReservationAddress = other.ReservationAddress;
     }
+
+    /// <summary>Writes every field (for VM snapshots).</summary>
+    public void Save(BinaryWriter w)
+    {
+        foreach (uint r in X)
+        {
+            w.Write(r);
+        }
+        w.Write(Pc);
+        w.Write((byte)Privilege);
+        w.Write(Cycle); w.Write(IdleCycles); w.Write(ExceptionCount); w.Write(CycleBias); w.Write(InstretBias);
+        foreach (uint v in new[] { Mstatus, Medeleg, Mideleg, Mie, MipSoftware, MipHardware, Mtvec, Mscratch, Mepc, Mcause, Mtval, Mcounteren, Menvcfg,
+                                    Stvec, Sscratch, Sepc, Scause, Stval, Satp, Scounteren, Senvcfg })
+        {
+            w.Write(v);
+        }
+        w.Write(PmpCfg);
+        foreach (uint a in PmpAddr)
+        {
+            w.Write(a);
+        }
+        w.Write(ReservationValid);
+        w.Write(ReservationAddress);
+    }
+
+    /// <summary>Reads the fields written by <see cref="Save"/>.</summary>
+    public void Restore(BinaryReader r)
+    {
+        for (int i = 0; i < 32; i++)
+        {
+            X[i] = r.ReadUInt32();
+        }
+        Pc = r.ReadUInt32();
+        Privilege = (Privilege)r.ReadByte();
+        Cycle = r.ReadUInt64(); IdleCycles = r.ReadUInt64(); ExceptionCount = r.ReadUInt64(); CycleBias = r.ReadUInt64(); InstretBias = r.ReadUInt64();
+        Mstatus = r.ReadUInt32(); Medeleg = r.ReadUInt32(); Mideleg = r.ReadUInt32(); Mie = r.ReadUInt32(); MipSoftware = r.ReadUInt32();
+        MipHardware = r.ReadUInt32(); Mtvec = r.ReadUInt32(); Mscratch = r.ReadUInt32(); Mepc = r.ReadUInt32(); Mcause = r.ReadUInt32();
+        Mtval = r.ReadUInt32(); Mcounteren = r.ReadUInt32(); Menvcfg = r.ReadUInt32();
+        Stvec = r.ReadUInt32(); Sscratch = r.ReadUInt32(); Sepc = r.ReadUInt32(); Scause = r.ReadUInt32(); Stval = r.ReadUInt32();
+        Satp = r.ReadUInt32(); Scounteren = r.ReadUInt32(); Senvcfg = r.ReadUInt32();
+        r.ReadBytes(16).CopyTo(PmpCfg, 0);
+        for (int i = 0; i < 16; i++)
+        {
+            PmpAddr[i] = r.ReadUInt32();
+        }
+        ReservationValid = r.ReadBoolean();
+        ReservationAddress = r.ReadUInt32();
+    }
 }

@@ -16,7 +16,7 @@ namespace Hypervisor.Devices;
 /// interrupt lands on the same instruction whatever engine runs. mtimecmp resets to all ones
 /// (no timer pending until the guest programs it).
 /// </remarks>
-public sealed class Clint : IMmioDevice
+public sealed class Clint : IMmioDevice, Machine.ISnapshotState
 {
     public const uint DefaultBase = 0x0200_0000;
 
@@ -104,6 +104,23 @@ public sealed class Clint : IMmioDevice
     public void SetMtimeCmp(ulong value)
     {
         MtimeCmp = value;
+        UpdateTimer();
+    }
+
+    public void Save(BinaryWriter w)
+    {
+        w.Write(MtimeCmp);
+        w.Write(Msip);
+        w.Write(_clock.Offset);
+    }
+
+    public void Restore(BinaryReader r)
+    {
+        MtimeCmp = r.ReadUInt64();
+        Msip = r.ReadBoolean();
+        _clock.Offset = r.ReadInt64();
+        _hart.SetPending(InterruptBits.Msip, Msip);
+        _timerEvent = 0;
         UpdateTimer();
     }
 

@@ -16,7 +16,7 @@ namespace Hypervisor.Devices;
 /// if the line is still high, makes it pending again; a lowered line clears pending. Context 0
 /// drives mip.MEIP and context 1 drives mip.SEIP.
 /// </remarks>
-public sealed class Plic : IMmioDevice, IInterruptSink
+public sealed class Plic : IMmioDevice, IInterruptSink, Machine.ISnapshotState
 {
     public const uint DefaultBase = 0x0C00_0000;
     public const int Sources = 64;
@@ -188,6 +188,41 @@ public sealed class Plic : IMmioDevice, IInterruptSink
         {
             _pending |= bit;
         }
+    }
+
+    public void Save(BinaryWriter w)
+    {
+        foreach (uint p in _priority)
+        {
+            w.Write(p);
+        }
+        w.Write(_pending); w.Write(_inService); w.Write(_level);
+        foreach (ulong e in _enable)
+        {
+            w.Write(e);
+        }
+        foreach (uint t in _threshold)
+        {
+            w.Write(t);
+        }
+    }
+
+    public void Restore(BinaryReader r)
+    {
+        for (int i = 0; i < _priority.Length; i++)
+        {
+            _priority[i] = r.ReadUInt32();
+        }
+        _pending = r.ReadUInt64(); _inService = r.ReadUInt64(); _level = r.ReadUInt64();
+        for (int i = 0; i < _enable.Length; i++)
+        {
+            _enable[i] = r.ReadUInt64();
+        }
+        for (int i = 0; i < _threshold.Length; i++)
+        {
+            _threshold[i] = r.ReadUInt32();
+        }
+        Update();
     }
 
     private void Update()

@@ -16,7 +16,7 @@ namespace Hypervisor.Devices;
 /// which any thread may call; the VM moves them into the FIFO at its next instruction boundary
 /// check (<see cref="PollInput"/>), so the interrupt line only ever changes on the VM's own thread.
 /// </remarks>
-public sealed class Uart16550 : IMmioDevice
+public sealed class Uart16550 : IMmioDevice, Machine.ISnapshotState
 {
     public const uint DefaultBase = 0x1000_0000;
     public const int DefaultIrq = 10;
@@ -181,6 +181,29 @@ public sealed class Uart16550 : IMmioDevice
             case 7: _scr = v; break;
         }
         return true;
+    }
+
+    public void Save(BinaryWriter w)
+    {
+        w.Write(_ier); w.Write(_lcr); w.Write(_mcr); w.Write(_scr); w.Write(_dll); w.Write(_dlm);
+        w.Write(_fifoEnabled); w.Write(_thrInterruptPending); w.Write(_line);
+        w.Write(BytesTransmitted);
+        byte[] rx = [.. _rx];
+        w.Write(rx.Length);
+        w.Write(rx);
+    }
+
+    public void Restore(BinaryReader r)
+    {
+        _ier = r.ReadByte(); _lcr = r.ReadByte(); _mcr = r.ReadByte(); _scr = r.ReadByte(); _dll = r.ReadByte(); _dlm = r.ReadByte();
+        _fifoEnabled = r.ReadBoolean(); _thrInterruptPending = r.ReadBoolean(); _line = r.ReadBoolean();
+        BytesTransmitted = r.ReadInt64();
+        _rx.Clear();
+        foreach (byte b in r.ReadBytes(r.ReadInt32()))
+        {
+            _rx.Enqueue(b);
+        }
+        _irq.SetLine(_source, _line);
     }
 
     private uint InterruptId()

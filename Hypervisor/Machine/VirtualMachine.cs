@@ -25,7 +25,7 @@ public readonly record struct SliceOutcome(StopReason Reason, ulong Executed, ul
 /// One guest machine (the composition root of DESIGN.md §1): RAM, bus, devices, hart, clock,
 /// event queue and engine, wired through constructors. No Akka here: actors drive it from outside.
 /// </summary>
-public sealed class VirtualMachine
+public sealed partial class VirtualMachine
 {
     private readonly ElfImage _image;
 
