@@ -88,6 +88,8 @@ public static class ProfileCommand
             end = r.Summary.End.ToString(),
             exitCode = r.Summary.ProcessExitCode,
             instret = r.Summary.Instret,
+            wallSeconds = Math.Round(r.Summary.WallSeconds, 6),
+            mips = Math.Round(r.Summary.Mips, 3),
             instructions = p.TotalInstructions,
             transfers = p.Profile.TotalTransfers,
             blockCount = p.Blocks.Count,
