@@ -40,6 +40,9 @@ public sealed record HypervisorSettings
 
     /// <summary>Host time after which the fleet is stopped; null = until every VM ends.</summary>
     public TimeSpan? StopAfter { get; init; }
+
+    /// <summary>Spans, metrics and their exporters (the <c>telemetry</c> block; docs/telemetry.md).</summary>
+    public Telemetry.TelemetrySettings Telemetry { get; init; } = Hypervisor.Actors.Telemetry.TelemetrySettings.Default;
 }
 
 /// <summary>Console input of one VM: bytes fed to its UART at a virtual time.</summary>

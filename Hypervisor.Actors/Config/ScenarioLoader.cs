@@ -86,7 +86,7 @@ public static partial class ScenarioLoader
     private static partial Regex NamePattern();
 
     /// <summary>Typed reads that turn every bad value into a <see cref="ScenarioException"/>.</summary>
-    private sealed class Reader(string file, string baseDir)
+    private sealed partial class Reader(string file, string baseDir)
     {
         private static readonly string[] DeviceKeys = ["type", "source", "period", "start", "width", "count"];
 
@@ -175,6 +175,7 @@ public static partial class ScenarioLoader
                 TerminalLogLevel = LogLevel(h, "log.terminal-level", Root),
                 FileLogLevel = LogLevel(h, "log.file-level", Root),
                 StopAfter = Duration(h, "stop-after", Root, allowZero: true) is { } d && d > TimeSpan.Zero ? d : null,
+                Telemetry = ReadTelemetry(h),
             };
         }
 

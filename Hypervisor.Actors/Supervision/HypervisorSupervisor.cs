@@ -5,6 +5,7 @@ using Hypervisor.Actors.Config;
 using Hypervisor.Actors.Devices;
 using Hypervisor.Actors.Monitor;
 using Hypervisor.Actors.Scheduling;
+using Hypervisor.Actors.Telemetry;
 using Hypervisor.Actors.Timers;
 using Hypervisor.Actors.Vm;
 using Hypervisor.Engines;
@@ -40,6 +41,7 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
     private readonly Scenario _scenario;
     private readonly SupervisorOptions _options;
     private readonly FleetScheduler _scheduler;
+    private readonly FleetTelemetry _telemetry;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
     private readonly List<VmSlot> _slots = [];
@@ -75,6 +77,7 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
         {
             CapPeriodSeconds = s.CapPeriod.TotalSeconds,
         };
+        _telemetry = FleetTelemetry.For(scenario);
 
         Receive<SliceCompleted>(OnSliceCompleted);
         Receive<ScheduleInterrupt>(OnInterrupt);
@@ -148,6 +151,7 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
         Receive<ConsoleFlushed>(_ =>
         {
             _final = Status();
+            _telemetry.Completed(_final.SlicesGranted, _interrupted, _stopReason);
             foreach (IActorRef w in _waiters)
             {
                 w.Tell(new FleetCompleted(_final, _interrupted, _stopReason, _timeLimit));
@@ -185,7 +189,8 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
             }
             IActorRef actor = image is null
                 ? ActorRefs.Nobody
-                : Context.ActorOf(VmActor.Props(spec, image, _console, _options.WrapEngine?.Invoke(spec)), spec.Name);
+                : Context.ActorOf(VmActor.Props(spec, image, _console, _options.WrapEngine?.Invoke(spec),
+                    new VmTelemetry(_telemetry, spec.Name, _slots.Count, EngineName(spec))), spec.Name);
             bool isVirtual = spec.Machine.TimeMode == TimeMode.Virtual;
             var slot = new VmSlot(spec, actor, VmStats.Empty(spec.Name, EngineName(spec), isVirtual ? "virtual" : "realtime"));
             int id = _scheduler.Add(spec.Name, spec.Weight, spec.CapPercent, spec.SliceQuota, isVirtual, isVirtual ? spec.Devices.Count : 0);
@@ -214,6 +219,8 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
         _log.Info("fleet of {0} VMs on {1} host slots", _slots.Count, s.HostParallelism);
         Dispatch();
     }
+
+    protected override void PostStop() => _telemetry.Dispose();
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(Decide);
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Hypervisor.Actors.Config;
 using Hypervisor.Actors.Devices;
+using Hypervisor.Actors.Telemetry;
 using Hypervisor.Cpu;
 using Hypervisor.Engines;
 using Hypervisor.Loading;
@@ -30,14 +31,16 @@ public sealed class VmActor : ReceiveActor
     private readonly ElfImage _image;
     private readonly IActorRef _console;
     private readonly Func<IExecutionEngine, IExecutionEngine>? _wrapEngine;
+    private readonly VmTelemetry _telemetry;
     private readonly MemoryStream _output = new();
     private VirtualMachine _vm = null!;
     private long _slices;
     private double _hostSeconds;
     private long _consoleBytes;
 
-    public VmActor(VmSpec spec, ElfImage image, IActorRef console, Func<IExecutionEngine, IExecutionEngine>? wrapEngine)
+    public VmActor(VmSpec spec, ElfImage image, IActorRef console, Func<IExecutionEngine, IExecutionEngine>? wrapEngine, VmTelemetry? telemetry = null)
     {
+        _telemetry = telemetry ?? new VmTelemetry(null, spec.Name, 0, EngineFactory.Names(spec.Machine.Engine));
         _spec = spec;
         _image = image;
         _console = console;
@@ -46,14 +49,18 @@ public sealed class VmActor : ReceiveActor
     }
 
     /// <summary>Props on the VM dispatcher. <paramref name="wrapEngine"/> decorates the engine (fault injection in tests).</summary>
-    public static Props Props(VmSpec spec, ElfImage image, IActorRef console, Func<IExecutionEngine, IExecutionEngine>? wrapEngine = null) =>
-        Akka.Actor.Props.Create(() => new VmActor(spec, image, console, wrapEngine)).WithDispatcher(Dispatcher);
+    /// <paramref name="telemetry"/> (spans and metrics, docs/telemetry.md) outlives restarts of the actor; null = spans only.
+    public static Props Props(VmSpec spec, ElfImage image, IActorRef console, Func<IExecutionEngine, IExecutionEngine>? wrapEngine = null,
+        VmTelemetry? telemetry = null) =>
+        Akka.Actor.Props.Create(() => new VmActor(spec, image, console, wrapEngine, telemetry)).WithDispatcher(Dispatcher);
 
     public VirtualMachine Machine => _vm;
 
     protected override void PreStart()
     {
+        long created = Stopwatch.GetTimestamp();
         _vm = new VirtualMachine(_spec.Name, _image, _spec.Machine, b => _output.WriteByte(b), _wrapEngine);
+        _telemetry.Created(_vm, created);
         ScheduleConfiguredInput();
     }
 
@@ -94,20 +101,25 @@ public sealed class VmActor : ReceiveActor
         Receive<Reset>(_ =>
         {
             _vm.Reset();
+            _telemetry.WasReset();
             ScheduleConfiguredInput();
             Sender.Tell(new VmWasReset(_spec.Name, Stats()));
         });
         Receive<Stop>(_ =>
         {
             FlushOutput();
+            _telemetry.Stopping();
             Sender.Tell(new VmStopped(_spec.Name, Stats()));
             Context.Stop(Self);
         });
         Receive<GetStats>(_ => Sender.Tell(Stats()));
     }
 
+    protected override void PostStop() => _telemetry.Ended();
+
     private void OnRunSlice(RunSlice m)
     {
+        Activity? span = _telemetry.BeginSlice(m.Seq);
         long interruptsBefore = Interrupts();
         ulong executedBefore = _vm.State.Executed;
         long start = Stopwatch.GetTimestamp();
@@ -118,6 +130,7 @@ public sealed class VmActor : ReceiveActor
         }
         catch (Exception e)
         {
+            _telemetry.Crashed(span, e);
             FlushOutput();
             throw new VmHostException(_spec.Name, Stats(), e);
         }
@@ -135,6 +148,7 @@ public sealed class VmActor : ReceiveActor
             StopReason.GuestFault => SliceEnd.GuestFault,
             _ => SliceEnd.Stopped,
         };
+        _telemetry.EndSlice(span, m.Seq, m.Budget, slice, reason);
         Sender.Tell(Completed(m.Seq, slice, reason));
     }
 

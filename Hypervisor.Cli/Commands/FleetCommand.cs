@@ -5,6 +5,8 @@ using Hypervisor.Actors.Config;
 using Hypervisor.Actors.Devices;
 using Hypervisor.Actors.Hosting;
 using Hypervisor.Actors.Supervision;
+using Hypervisor.Actors.Telemetry;
+using Hypervisor.Cli.Telemetry;
 using Hypervisor.Machine;
 using Serilog;
 using Serilog.Events;
@@ -26,7 +28,8 @@ public static class FleetCommand
     public static bool IsScenario(string target) =>
         target.EndsWith(".hocon", StringComparison.OrdinalIgnoreCase) || target.EndsWith(".conf", StringComparison.OrdinalIgnoreCase);
 
-    public static int Execute(CliContext context, string path, bool json, string? outDir, string? duration, bool plain, string? stdinTo = null)
+    public static int Execute(CliContext context, string path, bool json, string? outDir, string? duration, bool plain, string? stdinTo = null,
+        TelemetryOverrides? telemetry = null)
     {
         Scenario scenario;
         try
@@ -45,6 +48,7 @@ public static class FleetCommand
             }
             scenario = scenario with { Settings = scenario.Settings with { StopAfter = limit > TimeSpan.Zero ? limit : null } };
         }
+        scenario = scenario with { Settings = scenario.Settings with { Telemetry = (telemetry ?? TelemetryOverrides.None).Apply(scenario.Settings.Telemetry) } };
         if (stdinTo is not null && scenario.Vms.All(v => v.Name != stdinTo))
         {
             throw new CliException($"--stdin-to: the scenario has no VM named '{stdinTo}'");
@@ -61,16 +65,23 @@ public static class FleetCommand
 
         bool live = !plain && !json && context.IsProcessConsole && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var sink = new TerminalSink(context, scenario.Settings.TerminalOutput, live);
+        TelemetryPipeline pipeline = TelemetryOverrides.Start(scenario.Settings.Telemetry,
+            telemetry?.TraceOut is not null ? "--trace-out" : $"{scenario.File}: hypervisor.telemetry.trace-file", scenario.Vms.Count);
         Log.Logger = BuildLogger(context, scenario.Settings, dir);
         FleetCompleted result;
         try
         {
             Log.Information("scenario {Scenario}: {Count} VMs, output in {Dir}", scenario.File, scenario.Vms.Count, dir);
-            result = RunFleet(context, scenario, dir, sink, live, stdinTo).GetAwaiter().GetResult();
+            result = RunFleet(context, scenario, dir, sink, live, stdinTo, pipeline).GetAwaiter().GetResult();
         }
         finally
         {
+            pipeline.Dispose();
             Log.CloseAndFlush();
+        }
+        if (pipeline.TraceFile is { } traceFile)
+        {
+            context.Error.WriteLine($"hv: trace ({traceFile.Events:N0} events) in {traceFile.Path}: open it in ui.perfetto.dev or chrome://tracing, or run hv report");
         }
         sink.Flush();
 
@@ -85,7 +96,8 @@ public static class FleetCommand
         return ExitCode(result);
     }
 
-    private static async Task<FleetCompleted> RunFleet(CliContext context, Scenario scenario, string dir, TerminalSink sink, bool live, string? stdinTo)
+    private static async Task<FleetCompleted> RunFleet(CliContext context, Scenario scenario, string dir, TerminalSink sink, bool live, string? stdinTo,
+        TelemetryPipeline pipeline)
     {
         await using FleetHost host = FleetHost.Start(scenario, new SupervisorOptions { OutputDir = dir, Terminal = sink }, serilog: true);
         using CancellationTokenRegistration reg = context.Cancel.Register(() => host.Stop("interrupted (Ctrl-C)"));
@@ -95,7 +107,7 @@ public static class FleetCommand
         }
         if (!live)
         {
-            return await host.Completion.ConfigureAwait(false);
+            return await Collected(host, pipeline).ConfigureAwait(false);
         }
         await AnsiConsole.Live(new Text("starting the fleet ..."))
             .AutoClear(true)
@@ -108,7 +120,15 @@ public static class FleetCommand
                     await Task.WhenAny(host.Completion, Task.Delay(250)).ConfigureAwait(false);
                 }
             }).ConfigureAwait(false);
-        return await host.Completion.ConfigureAwait(false);
+        return await Collected(host, pipeline).ConfigureAwait(false);
+    }
+
+    /// <summary>The fleet's end, once the last metrics are collected (the fleet's counters go with it).</summary>
+    private static async Task<FleetCompleted> Collected(FleetHost host, TelemetryPipeline pipeline)
+    {
+        FleetCompleted done = await host.Completion.ConfigureAwait(false);
+        pipeline.CollectMetrics();
+        return done;
     }
 
     /// <summary>Reads standard input on a background thread and hands each chunk to <paramref name="feed"/>.</summary>
@@ -143,8 +163,9 @@ public static class FleetCommand
     {
         var config = new LoggerConfiguration()
             .MinimumLevel.Verbose()
+            .Enrich.With(new ActivityEnricher())
             .WriteTo.File(Path.Combine(dir, "hv.log"), Level(settings.FileLogLevel),
-                outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}{Exception}");
+                outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {Message:lj}{Span}{NewLine}{Exception}");
         config = context.IsProcessConsole
             ? config.WriteTo.Console(Level(settings.TerminalLogLevel), standardErrorFromLevel: LogEventLevel.Verbose,
                 outputTemplate: "hv: [{Level:u3}] {Message:lj}{NewLine}{Exception}")

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Hypervisor.Loading;
 using Hypervisor.Machine;
+using Hypervisor.Cli.Telemetry;
 
 namespace Hypervisor.Cli.Commands;
 
@@ -28,6 +29,8 @@ public static class RunCommand
         {
             target, engine, memory, maxInstructions, json, output, duration, plain, stdinTo, policy, hotThreshold, translationThreshold, background, stats,
         };
+        var telemetry = new TelemetryOptions();
+        telemetry.AddTo(command);
         command.SetAction(parse =>
         {
             string t = parse.GetValue(target)!;
@@ -40,7 +43,8 @@ public static class RunCommand
                         throw new CliException($"{o.Name}: applies to a guest ELF; a scenario sets it per VM (see hocon/hypervisor.conf)");
                     }
                 }
-                return FleetCommand.Execute(context, t, parse.GetValue(json), parse.GetValue(output), parse.GetValue(duration), parse.GetValue(plain), parse.GetValue(stdinTo));
+                return FleetCommand.Execute(context, t, parse.GetValue(json), parse.GetValue(output), parse.GetValue(duration), parse.GetValue(plain), parse.GetValue(stdinTo),
+                    telemetry.Read(parse));
             }
             foreach (Option o in new Option[] { output, duration, plain, stdinTo })
             {
@@ -70,13 +74,13 @@ public static class RunCommand
                 BackgroundCompilation = parse.GetValue(background),
             };
             return Execute(context, t, parse.GetValue(engine)!, parse.GetValue(memory)!, parse.GetValue(maxInstructions), parse.GetValue(json),
-                tuning, parse.GetValue(stats));
+                tuning, parse.GetValue(stats), telemetry.Read(parse));
         });
         return command;
     }
 
     private static int Execute(CliContext context, string target, string engineName, string memoryText, ulong? maxInstructions, bool json,
-        MachineConfig tuning, bool printStats)
+        MachineConfig tuning, bool printStats, TelemetryOverrides telemetry)
     {
         if (!EngineFactory.TryParse(engineName, out EngineKind engine))
         {
@@ -107,6 +111,7 @@ public static class RunCommand
 
         VirtualMachine vm;
         var console = new ConsoleBridge(context);
+        long created = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             ElfImage image = ElfImage.Load(target);
@@ -126,13 +131,23 @@ public static class RunCommand
             hybrid.MeasureTierTime = true;
         }
         console.AttachInput(vm.Uart);
+        SingleVmTelemetry? trace = SingleVmTelemetry.Start(telemetry, vm, target, created);
         var runner = new GuestRunner(vm)
         {
-            BetweenSlices = console.Flush,
+            BetweenSlices = trace is null ? console.Flush : () =>
+            {
+                console.Flush();
+                trace.SliceDone();
+            },
             WaitForInput = console.WaitForInput,
         };
         RunSummary summary = runner.Run(maxInstructions ?? ulong.MaxValue, context.Cancel);
         console.Flush();
+        trace?.Dispose();
+        if (trace?.Pipeline.TraceFile is { } traceFile)
+        {
+            context.Error.WriteLine($"hv: trace ({traceFile.Events:N0} events) in {traceFile.Path}: open it in ui.perfetto.dev or chrome://tracing, or run hv report");
+        }
         context.Error.WriteLine(Describe(vm, summary));
         if (summary.Fault is not null)
         {
