@@ -15,6 +15,7 @@ public static class HvApp
             FuzzCommand.Build(context),
             ProfileCommand.Build(context),
             CoverageCommand.Build(context),
+            ReportCommand.Build(context),
         };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

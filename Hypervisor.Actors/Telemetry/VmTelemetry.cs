@@ -89,15 +89,10 @@ public sealed class VmTelemetry
         }
         DateTimeOffset start = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(startTimestamp);
         Activity? saved = Activity.Current;
-        ActivityLink[]? links = _fleet is { RunContext: { TraceId: var runTrace } run } && runTrace != default ? [new ActivityLink(run)] : null;
-        _lifetime = HvTelemetry.Vm.StartActivity(HvTelemetry.Spans.VmLifetime, ActivityKind.Internal, parentContext: default, links: links, startTime: start);
+        _endState = "running";
+        OpenLifetime(start);
         if (_lifetime is not null)
         {
-            VmTags(_lifetime);
-            _lifetime.SetTag("vm.memory", (long)vm.Config.MemorySize);
-            _lifetime.SetTag("vm.image", vm.Image.Path);
-            _lifetime.SetTag("vm.time_mode", vm.Clock.Mode == TimeMode.Virtual ? "virtual" : "realtime");
-            _lifetime.SetTag("vm.generation", _generation);
             Activity? create = HvTelemetry.Vm.StartActivity(HvTelemetry.Spans.VmCreate, ActivityKind.Internal, _lifetime.Context, startTime: start);
             if (create is not null)
             {
@@ -115,6 +110,11 @@ public sealed class VmTelemetry
     {
         Activity? saved = Activity.Current;
         _boot?.Stop();
+        if (_lifetime is null)
+        {
+            _endState = "running";
+            OpenLifetime(DateTimeOffset.UtcNow);
+        }
         OpenBoot(reset: true);
         Activity.Current = saved;
     }
@@ -189,6 +189,8 @@ public sealed class VmTelemetry
             _endState = "powered_off";
             Ending(HvTelemetry.Spans.VmPowerOff, a => a.SetTag("vm.exit_code", code));
             _log.Information("{Vm}: powered off with code {Code} after {Instret} instructions", _name, code, _vm?.State.Instret ?? 0);
+            CloseEnding();
+            CloseLifetime();
             Activity.Current = saved;
         }
         else if (reason == SliceEnd.GuestFault)
@@ -207,6 +209,8 @@ public sealed class VmTelemetry
                 a.SetStatus(ActivityStatusCode.Error, fault?.Message ?? "guest fault");
             });
             _log.Warning("{Vm}: fatal guest fault: {Fault}", _name, fault?.ToString() ?? "unknown");
+            CloseEnding();
+            CloseLifetime();
             Activity.Current = saved;
         }
     }
@@ -230,30 +234,39 @@ public sealed class VmTelemetry
         _log.Error(e, "{Vm}: host exception in the engine", _name);
         CloseEnding();
         _lifetime?.SetStatus(ActivityStatusCode.Error, e.Message);
+        CloseLifetime();
         Activity.Current = null;
     }
 
-    /// <summary>The actor was asked to stop (after power-off or fault, or by a request): closes the ending span, or records vm.stop.</summary>
+    /// <summary>The actor was asked to stop: records vm.stop and ends the lifetime span (unless the guest already ended it).</summary>
     public void Stopping()
     {
         Activity? saved = Activity.Current;
-        if (_ending is null)
+        if (_lifetime is not null)
         {
-            _endState = _endState == "running" ? "stopped" : _endState;
+            _endState = "stopped";
             Ending(HvTelemetry.Spans.VmStop, _ => { });
             _log.Information("{Vm}: stopped after {Instret} instructions", _name, _vm?.State.Instret ?? 0);
+            CloseEnding();
+            CloseLifetime();
         }
-        CloseEnding();
         Activity.Current = saved;
     }
 
-    /// <summary>The actor stopped (PostStop): closes whatever is open, the lifetime span last, with the VM's totals.</summary>
+    /// <summary>The actor stopped (PostStop, or a restart): closes whatever is still open.</summary>
     public void Ended()
     {
         Activity? saved = Activity.Current;
+        CloseEnding();
+        CloseLifetime();
+        Activity.Current = saved;
+    }
+
+    /// <summary>Ends the lifetime span with the VM's totals (the guest powered off or faulted, or the VM was stopped).</summary>
+    private void CloseLifetime()
+    {
         _boot?.Stop();
         _boot = null;
-        CloseEnding();
         if (_lifetime is not null)
         {
             _lifetime.SetTag("vm.end_state", _endState);
@@ -286,7 +299,6 @@ public sealed class VmTelemetry
             _lifetime.Stop();
             _lifetime = null;
         }
-        Activity.Current = saved;
     }
 
     private static long[] Counts(LatencyHistogram h)
@@ -297,6 +309,20 @@ public sealed class VmTelemetry
             counts[i] = h.CountAt(i);
         }
         return counts;
+    }
+
+    private void OpenLifetime(DateTimeOffset start)
+    {
+        ActivityLink[]? links = _fleet is { RunContext: { TraceId: var runTrace } run } && runTrace != default ? [new ActivityLink(run)] : null;
+        _lifetime = HvTelemetry.Vm.StartActivity(HvTelemetry.Spans.VmLifetime, ActivityKind.Internal, parentContext: default, links: links, startTime: start);
+        if (_lifetime is not null && _vm is { } vm)
+        {
+            VmTags(_lifetime);
+            _lifetime.SetTag("vm.memory", (long)vm.Config.MemorySize);
+            _lifetime.SetTag("vm.image", vm.Image.Path);
+            _lifetime.SetTag("vm.time_mode", vm.Clock.Mode == TimeMode.Virtual ? "virtual" : "realtime");
+            _lifetime.SetTag("vm.generation", _generation);
+        }
     }
 
     private void OpenBoot(bool reset)
