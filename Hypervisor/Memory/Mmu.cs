@@ -4,7 +4,7 @@ using Hypervisor.Cpu;
 
 namespace Hypervisor.Memory;
 
-/// <summary>One software-TLB entry: a guest virtual page mapped straight to the bytes of a RAM chunk.</summary>
+/// <summary>One software-TLB entry: a guest virtual page mapped straight to the 4 KiB array of a RAM page.</summary>
 /// <remarks>
 /// The tag is the virtual page address; it is compared with <c>va &amp; (~0xFFF | (size - 1))</c>, so an
 /// access that is misaligned for its size never hits and takes the slow path. An entry exists only
@@ -16,7 +16,6 @@ public struct TlbEntry
 
     public uint Tag;
     public uint PhysicalPage;
-    public int Offset;
     public ushort Asid;
     public bool Global;
 
@@ -110,7 +109,7 @@ public sealed class Mmu
         ref TlbEntry e = ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF003))
         {
-            value = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF)));
+            value = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)));
             return true;
         }
         return LoadSlow(va, 4, out value);
@@ -122,7 +121,7 @@ public sealed class Mmu
         ref TlbEntry e = ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF001))
         {
-            value = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF)));
+            value = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)));
             return true;
         }
         return LoadSlow(va, 2, out value);
@@ -134,7 +133,7 @@ public sealed class Mmu
         ref TlbEntry e = ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF000))
         {
-            value = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF));
+            value = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF));
             return true;
         }
         return LoadSlow(va, 1, out value);
@@ -146,7 +145,7 @@ public sealed class Mmu
         ref TlbEntry e = ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF003))
         {
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF)), value);
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)), value);
             return true;
         }
         return StoreSlow(va, 4, value);
@@ -158,7 +157,7 @@ public sealed class Mmu
         ref TlbEntry e = ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF001))
         {
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF)), (ushort)value);
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)), (ushort)value);
             return true;
         }
         return StoreSlow(va, 2, value);
@@ -170,7 +169,7 @@ public sealed class Mmu
         ref TlbEntry e = ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))];
         if (e.Tag == (va & 0xFFFFF000))
         {
-            Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), e.Offset + (int)(va & 0xFFF)) = (byte)value;
+            Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)) = (byte)value;
             return true;
         }
         return StoreSlow(va, 1, value);
@@ -383,7 +382,6 @@ public sealed class Mmu
         e.Tag = va & 0xFFFFF000;
         e.PhysicalPage = physicalAddress & 0xFFFFF000;
         e.Memory = chunk;
-        e.Offset = (int)(ramOffset & (GuestRam.ChunkSize - 1) & ~0xFFFu);
         e.Asid = (ushort)((_state.Satp >> 22) & 0x1FF);
         e.Global = _lastWalkGlobal;
         e.Superpage = _lastWalkSuperpage;

@@ -24,15 +24,16 @@ internal sealed partial class BlockCompiler
             _il.Emit(OpCodes.Add);
         }
         _il.Emit(OpCodes.Stloc, _va!);
-        _il.Emit(OpCodes.Ldloc, _tlb!);
         _il.Emit(OpCodes.Ldloc, setBase);
         _il.Emit(OpCodes.Ldloc, _va!);
         EmitInt(12);
         _il.Emit(OpCodes.Shr_Un);
         EmitInt(Mmu.TlbSize - 1);
         _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Sizeof, typeof(TlbEntry));
+        _il.Emit(OpCodes.Mul);
         _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Ldelema, typeof(TlbEntry));
         _il.Emit(OpCodes.Stloc, _entry!);
         _il.Emit(OpCodes.Ldloc, _entry!);
         _il.Emit(OpCodes.Ldfld, EntryTag);
@@ -42,19 +43,16 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Bne_Un, miss);
     }
 
-    /// <summary>Pushes the host address of va inside the entry's RAM chunk.</summary>
+    /// <summary>Pushes the host address of va inside the entry's 4 KiB RAM page.</summary>
     private void EmitHostAddress()
     {
         _il.Emit(OpCodes.Ldloc, _entry!);
         _il.Emit(OpCodes.Ldfld, EntryMemory);
         _il.Emit(OpCodes.Call, ArrayData);
-        _il.Emit(OpCodes.Ldloc, _entry!);
-        _il.Emit(OpCodes.Ldfld, EntryOffset);
         _il.Emit(OpCodes.Ldloc, _va!);
         EmitInt(0xFFF);
         _il.Emit(OpCodes.And);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Conv_I);
+        _il.Emit(OpCodes.Conv_U);
         _il.Emit(OpCodes.Add);
     }
 
@@ -95,7 +93,7 @@ internal sealed partial class BlockCompiler
         int size = SizeOf(i.Op);
         Label miss = _il.DefineLabel();
         Label done = _il.DefineLabel();
-        EmitTlbLookup(i, _loadBase!, size, miss);
+        EmitTlbLookup(i, _loadSet!, size, miss);
 
         // Hit: read straight from the RAM chunk.
         EmitHostAddress();
@@ -140,7 +138,7 @@ internal sealed partial class BlockCompiler
         int size = SizeOf(i.Op);
         Label miss = _il.DefineLabel();
         Label done = _il.DefineLabel();
-        EmitTlbLookup(i, _storeBase!, size, miss);
+        EmitTlbLookup(i, _storeSet!, size, miss);
 
         EmitHostAddress();
         LoadReg(i.Rs2);

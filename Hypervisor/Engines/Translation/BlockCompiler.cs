@@ -57,7 +57,6 @@ internal sealed partial class BlockCompiler
     private static readonly FieldInfo MmuLoadBase = typeof(Mmu).GetField(nameof(Mmu.LoadBase), BindingFlags.Instance | BindingFlags.NonPublic)!;
     private static readonly FieldInfo MmuStoreBase = typeof(Mmu).GetField(nameof(Mmu.StoreBase), BindingFlags.Instance | BindingFlags.NonPublic)!;
     private static readonly FieldInfo EntryTag = typeof(TlbEntry).GetField(nameof(TlbEntry.Tag))!;
-    private static readonly FieldInfo EntryOffset = typeof(TlbEntry).GetField(nameof(TlbEntry.Offset))!;
     private static readonly FieldInfo EntryMemory = typeof(TlbEntry).GetField(nameof(TlbEntry.Memory))!;
     private static readonly MethodInfo MmuLoadSlow = typeof(Mmu).GetMethod(nameof(Mmu.LoadSlow), BindingFlags.Instance | BindingFlags.NonPublic)!;
     private static readonly MethodInfo MmuStoreSlow = typeof(Mmu).GetMethod(nameof(Mmu.StoreSlow), BindingFlags.Instance | BindingFlags.NonPublic)!;
@@ -92,9 +91,8 @@ internal sealed partial class BlockCompiler
     private readonly LocalBuilder _exitCount;
     private readonly LocalBuilder _exitKind;
     private readonly LocalBuilder _target;
-    private LocalBuilder? _tlb;
-    private LocalBuilder? _loadBase;
-    private LocalBuilder? _storeBase;
+    private LocalBuilder? _loadSet;
+    private LocalBuilder? _storeSet;
     private LocalBuilder? _va;
     private LocalBuilder? _value;
     private LocalBuilder? _entry;
@@ -327,23 +325,23 @@ internal sealed partial class BlockCompiler
         }
         if (needsMemory)
         {
-            _tlb = _il.DeclareLocal(typeof(TlbEntry[]));
-            _loadBase = _il.DeclareLocal(typeof(int));
-            _storeBase = _il.DeclareLocal(typeof(int));
+            // The first entry of the load and store TLB sets of the current mode, as byrefs: each
+            // access then indexes them without an array bounds check.
+            _loadSet = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
+            _storeSet = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
             _va = _il.DeclareLocal(typeof(uint));
             _value = _il.DeclareLocal(typeof(uint));
             _entry = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, CtxTlb);
-            _il.Emit(OpCodes.Stloc, _tlb);
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, CtxMmu);
-            _il.Emit(OpCodes.Ldfld, MmuLoadBase);
-            _il.Emit(OpCodes.Stloc, _loadBase);
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, CtxMmu);
-            _il.Emit(OpCodes.Ldfld, MmuStoreBase);
-            _il.Emit(OpCodes.Stloc, _storeBase);
+            foreach ((LocalBuilder set, FieldInfo setBase) in new[] { (_loadSet, MmuLoadBase), (_storeSet, MmuStoreBase) })
+            {
+                _il.Emit(OpCodes.Ldarg_0);
+                _il.Emit(OpCodes.Ldfld, CtxTlb);
+                _il.Emit(OpCodes.Ldarg_0);
+                _il.Emit(OpCodes.Ldfld, CtxMmu);
+                _il.Emit(OpCodes.Ldfld, setBase);
+                _il.Emit(OpCodes.Ldelema, typeof(TlbEntry));
+                _il.Emit(OpCodes.Stloc, set);
+            }
         }
     }
 
