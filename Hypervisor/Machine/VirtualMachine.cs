@@ -56,6 +56,10 @@ public sealed partial class VirtualMachine
         Bus.Map(Clint.DefaultBase, Clint);
         Bus.Map(Plic.DefaultBase, Plic);
         Bus.Map(Uart16550.DefaultBase, Uart);
+        Generator = new InterruptGenerator(Plic, State, Clock, Events);
+        Bus.Map(InterruptGenerator.DefaultBase, Generator);
+        Plic.Claimed += Generator.OnClaimed;
+        Hart.TrapTaken += OnTrapTaken;
         Bus.ToHostWritten = OnToHost;
 
         IExecutionEngine engine = EngineFactory.Create(config, Hart, Bus);
@@ -90,6 +94,12 @@ public sealed partial class VirtualMachine
     public Clint Clint { get; }
 
     public Uart16550 Uart { get; }
+
+    /// <summary>The interrupt generator (PLIC sources 32..63) that storms drive; see docs/interrupt-generator.md.</summary>
+    public InterruptGenerator Generator { get; }
+
+    /// <summary>The VM's interrupt accounting: per generator source raised, delivered, coalesced, deferred, lost, and the latency histograms.</summary>
+    public InterruptAccounting InterruptAccounting => Generator.Accounting;
 
     public TestFinisher Finisher { get; }
 
@@ -134,6 +144,7 @@ public sealed partial class VirtualMachine
         State.X[11] = 0; // a1 = no device tree
         Events.Clear();
         Clint.Reset();
+        Generator.Reset();
         Engine?.FlushCode();
         Bus.ClearCodePages();
         Hart.Resynchronize();
@@ -328,6 +339,20 @@ public sealed partial class VirtualMachine
             return true;
         }
         return false;
+    }
+
+    /// <summary>An external-interrupt handler's first instruction: the generator's latency for the source the PLIC would hand out ends here.</summary>
+    private void OnTrapTaken(uint cause, Privilege mode)
+    {
+        if ((cause & InterruptBits.CauseInterruptFlag) == 0)
+        {
+            return;
+        }
+        uint code = cause & 31;
+        if (code is 11 or 9)
+        {
+            Generator.HandlerEntered(Plic.BestPending(code == 11 ? 0 : 1));
+        }
     }
 
     private SliceOutcome Outcome(StopReason reason, ulong start) =>

@@ -15,29 +15,75 @@ public sealed class ControlFlowProfile
 {
     private readonly Dictionary<(uint From, uint To), long> _edges = [];
 
+    /// <summary>
+    /// Counters of static edges by <see cref="EdgeSlots"/> number, incremented directly by
+    /// translated code (cheaper than <see cref="Record"/>). Grown before code that uses a slot runs.
+    /// </summary>
+    public long[] Counters = new long[256];
+
     public ControlFlowProfile(uint entryPc) => EntryPc = entryPc;
 
     /// <summary>Where the guest started (its first block has no incoming edge).</summary>
     public uint EntryPc { get; }
 
-    public IReadOnlyDictionary<(uint From, uint To), long> Edges => _edges;
+    /// <summary>Every edge with its count (those recorded and those counted by slot).</summary>
+    public IReadOnlyDictionary<(uint From, uint To), long> Edges
+    {
+        get
+        {
+            var all = new Dictionary<(uint From, uint To), long>(_edges);
+            for (int slot = 0; slot < Counters.Length; slot++)
+            {
+                if (Counters[slot] != 0)
+                {
+                    (uint From, uint To) edge = EdgeSlots.EdgeOf(slot);
+                    all[edge] = all.GetValueOrDefault(edge) + Counters[slot];
+                }
+            }
+            return all;
+        }
+    }
 
     /// <summary>Total transfers recorded.</summary>
-    public long TotalTransfers { get; private set; }
+    public long TotalTransfers
+    {
+        get
+        {
+            long total = _recorded;
+            foreach (long n in Counters)
+            {
+                total += n;
+            }
+            return total;
+        }
+    }
+
+    private long _recorded;
+
+    /// <summary>Makes <see cref="Counters"/> long enough for <paramref name="slot"/> (keeping the counts).</summary>
+    public void EnsureSlot(int slot)
+    {
+        if (slot >= Counters.Length)
+        {
+            long[] grown = new long[Math.Max(slot + 1, Counters.Length * 2)];
+            Counters.CopyTo(grown, 0);
+            Counters = grown;
+        }
+    }
 
     /// <summary>Records one transfer from the instruction at <paramref name="from"/> to <paramref name="to"/>.</summary>
     public void Record(uint from, uint to)
     {
         ref long count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_edges, (from, to), out _);
         count++;
-        TotalTransfers++;
+        _recorded++;
     }
 
     /// <summary>How many times execution entered each address as the target of a transfer (plus the entry point once).</summary>
     public Dictionary<uint, long> BlockEntries()
     {
         var entries = new Dictionary<uint, long> { [EntryPc] = 1 };
-        foreach (((_, uint to), long n) in _edges)
+        foreach (((_, uint to), long n) in Edges)
         {
             entries[to] = entries.GetValueOrDefault(to) + n;
         }
@@ -47,6 +93,7 @@ public sealed class ControlFlowProfile
     public void Clear()
     {
         _edges.Clear();
-        TotalTransfers = 0;
+        Array.Clear(Counters);
+        _recorded = 0;
     }
 }

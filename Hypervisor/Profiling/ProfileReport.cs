@@ -165,7 +165,9 @@ public sealed class ProfileReport
     public uint? Word(uint address) => _code(address);
 
     /// <summary>Transfers from <paramref name="from"/> to <paramref name="to"/>.</summary>
-    public long EdgeCount(uint from, uint to) => Profile.Edges.GetValueOrDefault((from, to));
+    public long EdgeCount(uint from, uint to) => (_edges ??= Profile.Edges).GetValueOrDefault((from, to));
+
+    private IReadOnlyDictionary<(uint From, uint To), long>? _edges;
 
     /// <summary>The block that starts at <paramref name="address"/>, if one ran.</summary>
     public BlockProfile? BlockAt(uint address)

@@ -110,7 +110,15 @@ internal sealed partial class BlockCompiler
     private static readonly FieldInfo FrameProfile = typeof(BlockFrame).GetField(nameof(BlockFrame.Profile))!;
     private static readonly MethodInfo ProfileRecord = typeof(Profiling.ControlFlowProfile).GetMethod(nameof(Profiling.ControlFlowProfile.Record))!;
 
-    /// <summary>profile.Record(from, to) where <paramref name="to"/> is a constant, or the target local when null.</summary>
+    private static readonly FieldInfo ProfileCounters = typeof(Profiling.ControlFlowProfile).GetField(nameof(Profiling.ControlFlowProfile.Counters))!;
+
+    /// <summary>Highest edge slot the compiled code counts (VMs grow their counter arrays to it before running the code).</summary>
+    private int _maxEdgeSlot = -1;
+
+    /// <summary>
+    /// Counts the edge from → to: a static edge is one increment of its slot in the VM's counter
+    /// array; an indirect jump (<paramref name="to"/> null: the target local) calls Record.
+    /// </summary>
     private void EmitRecordEdge(uint from, uint? to)
     {
         if (!_instrumented)
@@ -119,15 +127,23 @@ internal sealed partial class BlockCompiler
         }
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, FrameProfile);
-        EmitUInt(from);
         if (to is uint t)
         {
-            EmitUInt(t);
+            int slot = Profiling.EdgeSlots.SlotOf(from, t);
+            _maxEdgeSlot = Math.Max(_maxEdgeSlot, slot);
+            _il.Emit(OpCodes.Ldfld, ProfileCounters);
+            EmitInt(slot);
+            _il.Emit(OpCodes.Ldelema, typeof(long));
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Ldind_I8);
+            _il.Emit(OpCodes.Ldc_I4_1);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stind_I8);
+            return;
         }
-        else
-        {
-            _il.Emit(OpCodes.Ldloc, _target);
-        }
+        EmitUInt(from);
+        _il.Emit(OpCodes.Ldloc, _target);
         _il.Emit(OpCodes.Callvirt, ProfileRecord);
     }
 
@@ -185,6 +201,7 @@ internal sealed partial class BlockCompiler
         return new CompiledRegion(method, code.Count, code[0].Pc & 0xFFF, (code[^1].Pc & 0xFFF) + 4, compiler._exitTargets, compiler._il.ILOffset)
         {
             EmitTicks = emitTicks,
+            MaxEdgeSlot = compiler._maxEdgeSlot,
         };
     }
 
@@ -193,6 +210,10 @@ internal sealed partial class BlockCompiler
     {
         uint physicalPage = key.PhysicalPc & ~0xFFFu;
         var block = new TranslatedBlock(key, region.Length, physicalPage + region.PageLow, physicalPage + region.PageHigh, region.ExitTargets);
+        if (region.MaxEdgeSlot >= 0)
+        {
+            context.Profile?.EnsureSlot(region.MaxEdgeSlot);
+        }
         block.Code = region.Method.CreateDelegate<BlockCode>(new BlockFrame(context, block));
         return block;
     }

@@ -49,6 +49,9 @@ public sealed record CompiledRegion(DynamicMethod Method, int Length, uint PageL
     public long EmitTicks { get; init; }
 
     public long JitTicks { get; set; }
+
+    /// <summary>Highest profiling edge slot the code counts (-1 when not instrumented).</summary>
+    public int MaxEdgeSlot { get; init; } = -1;
 }
 
 /// <summary>
