@@ -94,9 +94,9 @@ public sealed record InterruptStats(
 /// A VM's interrupt accounting (issue 7): per generator source counts (<see cref="SourceAccount"/>)
 /// and the raise-to-handler latency histograms, in nanoseconds of virtual time and of host time.
 /// Reachable as <c>VirtualMachine.InterruptAccounting</c>; a snapshot of it travels in each slice's
-/// statistics; telemetry reads it between slices.
+/// statistics; telemetry reads it through <see cref="IInterruptAccounting"/>.
 /// </summary>
-public sealed class InterruptAccounting
+public sealed class InterruptAccounting : IInterruptAccounting
 {
     public InterruptAccounting(int firstSource, int sources)
     {
