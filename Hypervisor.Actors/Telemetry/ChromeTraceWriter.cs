@@ -33,17 +33,23 @@ public sealed class ChromeTraceWriter : BaseProcessor<Activity>
     private readonly Utf8JsonWriter _json;
     private readonly long _originTicks;
     private readonly HashSet<int> _namedThreads = [];
-    private readonly HashSet<int> _namedVms = [];
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
     private volatile bool _closing;
     private bool _closed;
     private bool _first = true;
     private long _events;
 
-    /// <summary>Creates (overwrites) <paramref name="path"/>; throws IOException or UnauthorizedAccessException when it cannot.</summary>
-    public ChromeTraceWriter(string path)
+    private readonly Func<Activity, bool>? _filter;
+    private readonly Dictionary<string, int> _vmTracks = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Creates (overwrites) <paramref name="path"/>; throws IOException or UnauthorizedAccessException when it cannot.
+    /// <paramref name="filter"/> keeps only some spans (a process running several fleets, as tests do); null = all.
+    /// </summary>
+    public ChromeTraceWriter(string path, Func<Activity, bool>? filter = null)
     {
         Path = path;
+        _filter = filter;
         _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         _json = new Utf8JsonWriter(_stream, new JsonWriterOptions { Indented = false, SkipValidation = true });
         _originTicks = DateTime.UtcNow.Ticks;
@@ -74,7 +80,7 @@ public sealed class ChromeTraceWriter : BaseProcessor<Activity>
 
     public override void OnEnd(Activity data)
     {
-        if (data.Source.Name.StartsWith("Hypervisor.", StringComparison.Ordinal))
+        if (data.Source.Name.StartsWith("Hypervisor.", StringComparison.Ordinal) && (_filter is null || _filter(data)))
         {
             _queue.Enqueue(data);
         }
@@ -167,7 +173,7 @@ public sealed class ChromeTraceWriter : BaseProcessor<Activity>
     private void Write(Activity a)
     {
         string? vm = a.GetTagItem(HvTelemetry.Attributes.VmName) as string;
-        int vmIndex = a.GetTagItem(HvTelemetry.Attributes.VmIndex) is int i ? i : 0;
+        int order = a.GetTagItem(HvTelemetry.Attributes.VmIndex) is int i ? i : 0;
         double ts = (a.StartTimeUtc.Ticks - _originTicks) / 10.0;
         double dur = Math.Max(a.Duration.Ticks / 10.0, 0.001);
         if (a.OperationName == HvTelemetry.Spans.FleetRun)
@@ -179,10 +185,12 @@ public sealed class ChromeTraceWriter : BaseProcessor<Activity>
         {
             return;
         }
-        if (_namedVms.Add(vmIndex))
+        if (!_vmTracks.TryGetValue(vm, out int vmIndex))
         {
+            vmIndex = _vmTracks.Count;
+            _vmTracks[vm] = vmIndex;
             Metadata(VmPid, "thread_name", vm, vmIndex);
-            Metadata(VmPid, "thread_sort_index", vmIndex, vmIndex);
+            Metadata(VmPid, "thread_sort_index", order, vmIndex);
         }
         if (a.OperationName == HvTelemetry.Spans.VmSlice)
         {

@@ -45,14 +45,14 @@ public sealed class TelemetryPipeline : IDisposable
     /// UnauthorizedAccessException when it cannot be).
     /// </summary>
     public static TelemetryPipeline Start(TelemetrySettings settings, Action<TracerProviderBuilder>? traces = null,
-        Action<MeterProviderBuilder>? metrics = null, int expectedVms = 0)
+        Action<MeterProviderBuilder>? metrics = null, int expectedVms = 0, Func<Activity, bool>? traceFileFilter = null)
     {
         ResourceBuilder resource = ResourceBuilder.CreateDefault().AddService("hv", serviceVersion: HvTelemetry.Version);
         bool console = settings.Exporters.Contains(TelemetryExporter.Console);
         bool otlp = settings.Exporters.Contains(TelemetryExporter.Otlp);
         bool prometheus = settings.Exporters.Contains(TelemetryExporter.Prometheus);
 
-        ChromeTraceWriter? file = settings.TraceFile is { } path ? new ChromeTraceWriter(path) : null;
+        ChromeTraceWriter? file = settings.TraceFile is { } path ? new ChromeTraceWriter(path, traceFileFilter) : null;
         file?.SetMetadata("sliceSampling", settings.EffectiveSliceSampling.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
 
         TracerProvider? tracer = null;
