@@ -63,6 +63,7 @@ public static class BenchCommand
         bench.Subcommands.Add(weights);
         bench.Subcommands.Add(scale);
         bench.Subcommands.Add(idle);
+        bench.Subcommands.Add(TelemetryBench.Build(context));
         return bench;
     }
 
