@@ -51,8 +51,19 @@ public sealed record ConsoleSpec(byte[] Input, ulong InputAtTicks)
     public static readonly ConsoleSpec None = new([], 0);
 }
 
-/// <summary>A device actor attached to a VM (today: a periodic pulse on a PLIC line).</summary>
-public sealed record DeviceSpec(string Type, int Source, ulong PeriodTicks, ulong StartTicks, ulong WidthTicks, long Count);
+/// <summary>
+/// A device actor attached to a VM: a periodic pulse on a PLIC line (<c>pulse</c>), or traffic for
+/// an interrupt-generator source 32..63 (<c>steady</c>, <c>poisson</c>, <c>burst</c>, <c>storm</c>;
+/// docs/interrupt-generator.md). Times are mtime ticks; <paramref name="Rate"/> is events per second of
+/// virtual time; <paramref name="Count"/> is pulses, events (steady, storm, poisson) or bursts (0 = no
+/// limit); <paramref name="DurationTicks"/> bounds the traffic after its start (0 = none).
+/// </summary>
+public sealed record DeviceSpec(string Type, int Source, ulong PeriodTicks, ulong StartTicks, ulong WidthTicks, long Count,
+    long Rate = 0, int Burst = 0, ulong Seed = 0, ulong DurationTicks = 0)
+{
+    /// <summary>True for the traffic types that drive the interrupt generator.</summary>
+    public bool DrivesGenerator => Devices.TrafficPattern.IsGeneratorType(Type);
+}
 
 /// <summary>One VM of a scenario, after `count` has been stamped out.</summary>
 public sealed record VmSpec

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
 using Akka.Configuration.Hocon;
+using Hypervisor.Devices;
 using Hypervisor.Engines.Hybrid;
 using Hypervisor.Loading;
 using Hypervisor.Machine;
@@ -88,7 +89,17 @@ public static partial class ScenarioLoader
     /// <summary>Typed reads that turn every bad value into a <see cref="ScenarioException"/>.</summary>
     private sealed partial class Reader(string file, string baseDir)
     {
-        private static readonly string[] DeviceKeys = ["type", "source", "period", "start", "width", "count"];
+        private static readonly string[] DeviceKeys = ["type", "source", "period", "start", "width", "count", "rate", "burst", "seed", "duration"];
+
+        /// <summary>The keys each device type takes (pulse drives a PLIC line; the others the interrupt generator).</summary>
+        private static readonly Dictionary<string, string[]> DeviceTypeKeys = new(StringComparer.Ordinal)
+        {
+            ["pulse"] = ["type", "source", "period", "start", "width", "count"],
+            ["steady"] = ["type", "source", "rate", "start", "count", "duration"],
+            ["storm"] = ["type", "source", "rate", "start", "count", "duration"],
+            ["burst"] = ["type", "source", "burst", "period", "start", "count", "duration"],
+            ["poisson"] = ["type", "source", "rate", "seed", "start", "count", "duration"],
+        };
 
         private ScenarioException Error(string key, string problem) => new(file, key, problem);
 
@@ -313,7 +324,7 @@ public static partial class ScenarioLoader
                 };
                 long rate = Integer(e, "interrupt-rate-limit", at, 0, 1_000_000_000);
                 ConsoleSpec console = ReadConsole(e, $"{at}.console");
-                IReadOnlyList<DeviceSpec> devices = ReadDevices(e, $"{at}.devices");
+                IReadOnlyList<DeviceSpec> devices = ReadDevices(e, $"{at}.devices", mode);
 
                 for (long n = 1; n <= count; n++)
                 {
@@ -364,10 +375,11 @@ public static partial class ScenarioLoader
             return bytes.Count == 0 ? ConsoleSpec.None : new ConsoleSpec([.. bytes], when);
         }
 
-        private IReadOnlyList<DeviceSpec> ReadDevices(AkkaConfig e, string at)
+        private IReadOnlyList<DeviceSpec> ReadDevices(AkkaConfig e, string at, TimeMode mode)
         {
             IList<HoconValue> items = List(e.GetValue("devices"), at, "a list of device objects");
             var result = new List<DeviceSpec>();
+            var sources = new Dictionary<long, int>();
             for (int i = 0; i < items.Count; i++)
             {
                 string p = $"{at}[{i}]";
@@ -383,26 +395,92 @@ public static partial class ScenarioLoader
                     }
                 }
                 AkkaConfig d = new AkkaConfig(new HoconRoot(items[i])).WithFallback(ConfigurationFactory.ParseString(
-                    "type = pulse, source = 0, period = 0, start = 0, width = 100us, count = 0"));
+                    "type = pulse, source = 0, period = 0, start = 0, width = 100us, count = 0, rate = 0, burst = 1, seed = 1, duration = 0"));
                 string type = String(d, "type", p);
-                if (type != "pulse")
+                if (!DeviceTypeKeys.TryGetValue(type, out string[]? keys))
                 {
-                    throw Error($"{p}.type", $"'{type}' is not a device type (pulse)");
+                    throw Error($"{p}.type", $"'{type}' is not a device type ({string.Join(", ", DeviceTypeKeys.Keys)})");
                 }
-                long source = Integer(d, "source", p, 1, 63);
-                ulong period = Ticks(d, "period", p);
-                if (period == 0)
+                foreach (string key in items[i].GetObject().Items.Keys)
                 {
-                    throw Error($"{p}.period", "must be a positive virtual duration (e.g. 1ms)");
+                    if (!keys.Contains(key))
+                    {
+                        throw Error($"{p}.{key}", $"does not apply to a {type} device (its keys: {string.Join(", ", keys)})");
+                    }
                 }
-                ulong width = Math.Max(1, Ticks(d, "width", p));
-                if (width >= period)
+                if (type == "pulse")
                 {
-                    throw Error($"{p}.width", "must be shorter than the period");
+                    result.Add(ReadPulse(d, p, sources, i));
+                    continue;
                 }
-                result.Add(new DeviceSpec(type, (int)source, period, Ticks(d, "start", p), width, Integer(d, "count", p, 0, long.MaxValue)));
+                if (mode != TimeMode.Virtual)
+                {
+                    throw Error($"{p}.type", $"{type} traffic is published ahead in virtual time: the VM's time-mode must be virtual");
+                }
+                long source = Integer(d, "source", p, InterruptGenerator.FirstSource, InterruptGenerator.FirstSource + InterruptGenerator.SourceCount - 1);
+                Claim(sources, source, p, i);
+                long rate = type is "burst" ? 0 : Rate(d, p, type == "storm");
+                int burst = type == "burst" ? (int)Integer(d, "burst", p, 1, 1_000_000) : 1;
+                ulong period = type == "burst" ? Ticks(d, "period", p) : 0;
+                if (type == "burst" && period == 0)
+                {
+                    throw Error($"{p}.period", "must be a positive virtual duration between bursts (e.g. 1ms)");
+                }
+                long seed = type == "poisson" ? Integer(d, "seed", p, 0, long.MaxValue) : 0;
+                result.Add(new DeviceSpec(type, (int)source, period, Ticks(d, "start", p), 0, Integer(d, "count", p, 0, long.MaxValue / 8),
+                    rate, burst, (ulong)seed, Ticks(d, "duration", p)));
             }
             return result;
+        }
+
+        private DeviceSpec ReadPulse(AkkaConfig d, string p, Dictionary<long, int> sources, int index)
+        {
+            long source = Integer(d, "source", p, 1, 63);
+            Claim(sources, source, p, index);
+            ulong period = Ticks(d, "period", p);
+            if (period == 0)
+            {
+                throw Error($"{p}.period", "must be a positive virtual duration (e.g. 1ms)");
+            }
+            ulong width = Math.Max(1, Ticks(d, "width", p));
+            if (width >= period)
+            {
+                throw Error($"{p}.width", "must be shorter than the period");
+            }
+            return new DeviceSpec("pulse", (int)source, period, Ticks(d, "start", p), width, Integer(d, "count", p, 0, long.MaxValue));
+        }
+
+        /// <summary>One device per line: two drivers of one PLIC source would fight over it.</summary>
+        private void Claim(Dictionary<long, int> sources, long source, string p, int index)
+        {
+            if (sources.TryGetValue(source, out int other))
+            {
+                throw Error($"{p}.source", $"source {source} is already driven by device [{other}] of this VM");
+            }
+            sources[source] = index;
+        }
+
+        /// <summary>Events per second of virtual time: an integer (with an optional k or M suffix) up to 10M, or "max" (one event per mtime tick).</summary>
+        private long Rate(AkkaConfig d, string p, bool maxByDefault)
+        {
+            string text = Raw(d, "rate", p).Trim();
+            if (text == "max" || (maxByDefault && text == "0"))
+            {
+                return Devices.TrafficPattern.MaxRate;
+            }
+            long multiplier = text.EndsWith('k') || text.EndsWith('K') ? 1_000 : text.EndsWith('M') ? 1_000_000 : 1;
+            string digits = multiplier == 1 ? text : text[..^1];
+            if (!double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || double.IsNaN(value) ||
+                value * multiplier != Math.Floor(value * multiplier))
+            {
+                throw Error($"{p}.rate", $"'{text}' is not a rate (events per second of virtual time: 1000, 250k, 2M or max)");
+            }
+            double rate = value * multiplier;
+            if (rate < 1 || rate > Devices.TrafficPattern.MaxRate)
+            {
+                throw Error($"{p}.rate", $"must be between 1 and 10M events per second of virtual time, or max (got {text})");
+            }
+            return (long)rate;
         }
 
         /// <summary>The items of a list value (Akka's HOCON does not call an empty list an array).</summary>

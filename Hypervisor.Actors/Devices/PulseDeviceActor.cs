@@ -14,7 +14,7 @@ namespace Hypervisor.Actors.Devices;
 /// demanded time as <see cref="ScheduleInterrupt"/> and then promises <see cref="SourceHorizon"/>,
 /// all through the monitor (which checks isolation and rate limits). The VM is never granted a
 /// slice past the promise, so each edge lands at its exact instruction whatever the host did.
-/// Storm patterns (issue 7) are more device actors of this shape.
+/// The interrupt generator's traffic patterns (<see cref="TrafficDeviceActor"/>) have the same shape.
 /// </remarks>
 public sealed class PulseDeviceActor : ReceiveActor
 {
@@ -52,8 +52,8 @@ public sealed class PulseDeviceActor : ReceiveActor
         while ((_spec.Count == 0 || _next < _spec.Count) && PulseAt(_next) < m.Until)
         {
             ulong at = PulseAt(_next);
-            _monitor.Tell(new ScheduleInterrupt(_vm, _spec.Source, true, at));
-            _monitor.Tell(new ScheduleInterrupt(_vm, _spec.Source, false, at + _spec.WidthTicks));
+            _monitor.Tell(new ScheduleInterrupt(_vm, _spec.Source, true, at, _sourceId));
+            _monitor.Tell(new ScheduleInterrupt(_vm, _spec.Source, false, at + _spec.WidthTicks, _sourceId));
             _next++;
         }
         bool finished = _spec.Count != 0 && _next >= _spec.Count;

@@ -22,26 +22,33 @@ public sealed class MonitorActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ulong _fleetTime;
 
-    private sealed class VmRules(long rateLimit, long? memoryQuota)
+    private sealed class VmRules(long rateLimit, long? memoryQuota, int devices)
     {
         public readonly long RateLimit = rateLimit;
         public readonly long? MemoryQuota = memoryQuota;
-        public ulong NextAllowed;
-        public long Deferred;
         public bool MemoryReported;
-        public readonly Dictionary<int, ulong> Shift = [];
+
+        /// <summary>The VM's interrupt-rate limit (null: none): defers, never drops, and merges several devices deterministically.</summary>
+        public readonly InterruptRateLimiter? Limiter = rateLimit > 0 ? new InterruptRateLimiter(rateLimit, devices) : null;
+
+        public long Deferred => Limiter?.Deferred ?? 0;
     }
+
+    private readonly List<object> _released = [];
 
     public MonitorActor(IActorRef supervisor)
     {
         _supervisor = supervisor;
-        Receive<RegisterVm>(m => _vms[m.Vm] = new VmRules(m.InterruptRateLimit, m.MemoryQuota));
+        Receive<RegisterVm>(m => _vms[m.Vm] = new VmRules(m.InterruptRateLimit, m.MemoryQuota, m.Devices));
         Receive<ScheduleInterrupt>(OnInterrupt);
+        Receive<GeneratorEvents>(OnGeneratorEvents);
         Receive<SourceHorizon>(m =>
         {
-            if (_vms.ContainsKey(m.Vm))
+            if (_vms.TryGetValue(m.Vm, out VmRules? rules))
             {
-                _supervisor.Tell(m);
+                rules.Limiter?.Promise(m.Source, m.Until, _released);
+                Release();
+                _supervisor.Tell(m); // after the events it covers
             }
         });
         Receive<SliceAccounted>(OnSlice);
@@ -65,27 +72,44 @@ public sealed class MonitorActor : ReceiveActor
             Violation(new IsolationViolation(m.Vm, "no-such-line", $"PLIC source {m.Source} does not exist"));
             return;
         }
-        ulong at = m.At;
-        if (rules.RateLimit > 0)
+        if (rules.Limiter is { } limiter)
         {
-            if (m.Level)
-            {
-                ulong spacing = Math.Max(1, (ulong)(Hypervisor.Monitor.VirtualClock.TimebaseHz / (ulong)rules.RateLimit));
-                ulong allowed = Math.Max(at, rules.NextAllowed);
-                rules.Shift[m.Source] = allowed - at;
-                if (allowed > at)
-                {
-                    rules.Deferred++;
-                }
-                rules.NextAllowed = allowed + spacing;
-                at = allowed;
-            }
-            else if (rules.Shift.TryGetValue(m.Source, out ulong shift))
-            {
-                at += shift; // the falling edge moves with its rising edge
-            }
+            limiter.Offer(m, _released);
+            Release();
+            return;
         }
-        _supervisor.Tell(at == m.At ? m : m with { At = at });
+        _supervisor.Tell(m);
+    }
+
+    private void OnGeneratorEvents(GeneratorEvents m)
+    {
+        if (!_vms.TryGetValue(m.Vm, out VmRules? rules))
+        {
+            Violation(new IsolationViolation(m.Vm, "unknown-vm", $"interrupt events for a VM that does not exist (from {Sender.Path})"));
+            return;
+        }
+        if (m.Source < InterruptGenerator.FirstSource || m.Source >= InterruptGenerator.FirstSource + InterruptGenerator.SourceCount)
+        {
+            Violation(new IsolationViolation(m.Vm, "no-such-line", $"the interrupt generator has no source {m.Source}"));
+            return;
+        }
+        if (rules.Limiter is { } limiter)
+        {
+            limiter.Offer(m, _released);
+            Release();
+            return;
+        }
+        _supervisor.Tell(m);
+    }
+
+    /// <summary>Forwards what the rate limit let through, in order.</summary>
+    private void Release()
+    {
+        foreach (object m in _released)
+        {
+            _supervisor.Tell(m);
+        }
+        _released.Clear();
     }
 
     private void OnSlice(SliceAccounted m)

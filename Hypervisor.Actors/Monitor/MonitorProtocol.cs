@@ -2,8 +2,8 @@ using Hypervisor.Actors.Vm;
 
 namespace Hypervisor.Actors.Monitor;
 
-/// <summary>Tells the monitor about a VM it arbitrates (sent by the supervisor at start).</summary>
-public sealed record RegisterVm(string Vm, long InterruptRateLimit, long? MemoryQuota);
+/// <summary>Tells the monitor about a VM it arbitrates (sent by the supervisor at start); <paramref name="Devices"/>: how many device actors publish its events.</summary>
+public sealed record RegisterVm(string Vm, long InterruptRateLimit, long? MemoryQuota, int Devices = 0);
 
 /// <summary>A slice's figures, for quota accounting (fire-and-forget from the supervisor).</summary>
 public sealed record SliceAccounted(string Vm, VmStats Stats);

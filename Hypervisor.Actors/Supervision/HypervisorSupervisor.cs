@@ -81,6 +81,7 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
 
         Receive<SliceCompleted>(OnSliceCompleted);
         Receive<ScheduleInterrupt>(OnInterrupt);
+        Receive<GeneratorEvents>(OnGeneratorEvents);
         Receive<SourceHorizon>(m => WithVm(m.Vm, id => _scheduler.Promised(id, m.Source, m.Until)));
         Receive<WakeDue>(m =>
         {
@@ -202,10 +203,14 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
                 _log.Error("{0}: {1}", spec.Name, slot.Error);
                 _scheduler.Crashed(id, restart: false);
             }
-            _monitor.Tell(new RegisterVm(spec.Name, spec.InterruptRateLimit, spec.Machine.MemoryQuota));
+            _monitor.Tell(new RegisterVm(spec.Name, spec.InterruptRateLimit, spec.Machine.MemoryQuota, isVirtual ? spec.Devices.Count : 0));
             for (int d = 0; d < spec.Devices.Count; d++)
             {
-                slot.Devices.Add(Context.ActorOf(PulseDeviceActor.Props(spec.Name, d, spec.Devices[d], _monitor), $"{spec.Name}.dev{d}"));
+                DeviceSpec device = spec.Devices[d];
+                Props props = device.DrivesGenerator
+                    ? TrafficDeviceActor.Props(spec.Name, d, device, _monitor)
+                    : PulseDeviceActor.Props(spec.Name, d, device, _monitor);
+                slot.Devices.Add(Context.ActorOf(props, $"{spec.Name}.dev{d}"));
             }
         }
         if (_scenario.Vms.Any(v => v.CapPercent > 0))
@@ -289,6 +294,19 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
         {
             _slots[id].Actor.Tell(m);
             _scheduler.EventQueued(id, m.At);
+        });
+    }
+
+    /// <summary>Interrupt-generator traffic that passed the monitor: to the VM, and a parked VM wakes for its first arrival.</summary>
+    private void OnGeneratorEvents(GeneratorEvents m)
+    {
+        WithVm(m.Vm, id =>
+        {
+            _slots[id].Actor.Tell(m);
+            if (m.Runs.Length > 0)
+            {
+                _scheduler.EventQueued(id, m.FirstAt);
+            }
         });
     }
 

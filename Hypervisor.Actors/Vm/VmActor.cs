@@ -61,6 +61,11 @@ public sealed class VmActor : ReceiveActor
         long created = Stopwatch.GetTimestamp();
         _vm = new VirtualMachine(_spec.Name, _image, _spec.Machine, b => _output.WriteByte(b), _wrapEngine);
         _telemetry.Created(_vm, created);
+        _telemetry.Attach(_vm.InterruptAccounting);
+        foreach (DeviceSpec device in _spec.Devices.Where(d => d.DrivesGenerator))
+        {
+            _vm.Generator.AttachHost(device.Source); // before the guest runs: it sees the source in HOST_MAP
+        }
         ScheduleConfiguredInput();
     }
 
@@ -93,6 +98,7 @@ public sealed class VmActor : ReceiveActor
     private void Common()
     {
         Receive<ScheduleInterrupt>(OnScheduleInterrupt);
+        Receive<GeneratorEvents>(OnGeneratorEvents);
         Receive<FeedInput>(m =>
         {
             _vm.Uart.Receive(m.Bytes);
@@ -172,6 +178,31 @@ public sealed class VmActor : ReceiveActor
         return cmp <= now ? 0 : (cmp - now) / (VirtualClock.TimebaseHz * _vm.Clock.RealtimeScale);
     }
 
+    /// <summary>Host traffic for the interrupt generator: each arrival at its exact cycle (virtual time), or now (realtime).</summary>
+    private void OnGeneratorEvents(GeneratorEvents m)
+    {
+        Hypervisor.Devices.InterruptGenerator g = _vm.Generator;
+        foreach (Hypervisor.Devices.EventRun run in m.Runs)
+        {
+            if (IsVirtual)
+            {
+                g.Publish(m.Source, run);
+            }
+            else
+            {
+                g.RaiseAt(m.Source, _vm.State.Cycle, (int)Math.Min(run.Events, int.MaxValue));
+            }
+        }
+        if (m.Deferred > 0)
+        {
+            g.AddDeferred(m.Source, m.Deferred);
+        }
+        if (m.EndAt != ulong.MaxValue)
+        {
+            g.CloseAt(m.Source, IsVirtual ? m.EndAt : 0);
+        }
+    }
+
     private void OnScheduleInterrupt(ScheduleInterrupt m)
     {
         int source = m.Source;
@@ -248,6 +279,6 @@ public sealed class VmActor : ReceiveActor
         return new VmStats(_spec.Name, _vm.Engine.Name, IsVirtual ? "virtual" : "realtime",
             s.Instret, s.Executed, s.Cycle, VirtualTime(), Interrupts(), exceptions,
             _vm.Ram.ResidentBytes, _vm.Ram.QuotaRefusals, _slices, _hostSeconds, _consoleBytes, _vm.Resets,
-            _vm.ExitCode, _vm.Fault?.ToString());
+            _vm.ExitCode, _vm.Fault?.ToString(), _vm.InterruptAccounting.Active ? _vm.InterruptAccounting.Snapshot() : null);
     }
 }

@@ -37,7 +37,11 @@ public sealed record SliceCompleted(string Vm, long Seq, SliceStats Slice, VmSta
 /// <summary>What one slice did.</summary>
 public sealed record SliceStats(ulong Executed, double HostSeconds, long InterruptsTaken);
 
-/// <summary>A VM's cumulative figures: everything the live table, the summary and telemetry show.</summary>
+/// <summary>
+/// A VM's cumulative figures: everything the live table, the summary and telemetry show.
+/// <c>Storm</c> is the VM's interrupt-generator accounting (raised, delivered, coalesced, deferred,
+/// lost, latency; docs/interrupt-generator.md), null until the generator has seen traffic.
+/// </summary>
 public sealed record VmStats(
     string Name,
     string Engine,
@@ -55,7 +59,8 @@ public sealed record VmStats(
     long ConsoleBytes,
     int Resets,
     int? ExitCode,
-    string? Fault)
+    string? Fault,
+    Hypervisor.Devices.InterruptStats? Storm = null)
 {
     public static VmStats Empty(string name, string engine, string timeMode) =>
         new(name, engine, timeMode, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, null);
@@ -66,7 +71,24 @@ public sealed record VmStats(
 
 /// <summary>Raise (or lower) PLIC line <paramref name="Source"/> of <paramref name="Vm"/> at virtual time <paramref name="At"/> (ticks).</summary>
 /// <remarks>Applied at the exact instruction boundary where the VM's clock reaches <paramref name="At"/>; never earlier than the VM's present.</remarks>
-public sealed record ScheduleInterrupt(string Vm, int Source, bool Level, ulong At);
+/// <paramref name="Device"/> is the index of the sending device among the VM's devices (-1: not said), which the monitor's rate limit uses to merge several devices in time order.
+public sealed record ScheduleInterrupt(string Vm, int Source, bool Level, ulong At, int Device = -1);
+
+/// <summary>
+/// Interrupt-generator traffic for PLIC source <paramref name="Source"/> (32..63) of <paramref name="Vm"/>,
+/// from its device <paramref name="Device"/> (index among the VM's devices): runs of arrivals in mtime
+/// ticks, in time order, published ahead of the VM's clock. <paramref name="Deferred"/> of their events
+/// were moved later by the VM's interrupt-rate limit (the monitor sets it); <paramref name="EndAt"/> is
+/// the tick from which the source's traffic is over (ulong.MaxValue: more may follow).
+/// </summary>
+/// <remarks>Applied by the VM's interrupt generator at the exact instruction where its clock reaches each arrival.</remarks>
+public sealed record GeneratorEvents(string Vm, int Device, int Source, Hypervisor.Devices.EventRun[] Runs, long Deferred, ulong EndAt)
+{
+    /// <summary>The tick of the first arrival (ulong.MaxValue: no runs).</summary>
+    public ulong FirstAt => Runs.Length == 0 ? ulong.MaxValue : Runs[0].FirstTime;
+
+    public long Events => Runs.Sum(r => r.Events);
+}
 
 /// <summary>Bytes for the VM's UART receiver, applied at its present virtual time (and recorded).</summary>
 public sealed record FeedInput(string Vm, byte[] Bytes);

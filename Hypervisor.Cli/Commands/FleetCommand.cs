@@ -7,7 +7,9 @@ using Hypervisor.Actors.Hosting;
 using Hypervisor.Actors.Supervision;
 using Hypervisor.Actors.Telemetry;
 using Hypervisor.Cli.Telemetry;
+using Hypervisor.Devices;
 using Hypervisor.Machine;
+using Hypervisor.Monitor;
 using Serilog;
 using Serilog.Events;
 using Spectre.Console;
@@ -189,13 +191,14 @@ public static class FleetCommand
     {
         var table = new Table().Border(TableBorder.Rounded).Expand();
         table.Title = new TableTitle($"hv — {status.Vms.Count} VMs, {status.SlicesInFlight} running, fleet time {FormatTicks(status.FleetTime)}, {status.WallSeconds:F1} s");
-        AddColumns(table);
+        bool storm = HasStorm(status.Vms);
+        AddColumns(table, storm);
         IEnumerable<VmStatus> shown = status.Vms.Count <= LiveRows
             ? status.Vms
             : status.Vms.OrderBy(v => v.Finished).ThenByDescending(v => v.Phase == VmPhase.Running).ThenByDescending(v => v.Stats.HostSeconds).Take(LiveRows);
         foreach (VmStatus v in shown)
         {
-            AddRow(table, v);
+            AddRow(table, v, storm);
         }
         if (status.Vms.Count > LiveRows)
         {
@@ -208,7 +211,10 @@ public static class FleetCommand
     private static string Counts(FleetStatus s) =>
         string.Join(", ", s.Vms.GroupBy(v => v.Phase).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"));
 
-    private static void AddColumns(Table table)
+    /// <summary>True when some VM's interrupt generator has seen traffic: the table then shows its accounting.</summary>
+    private static bool HasStorm(IEnumerable<VmStatus> vms) => vms.Any(v => v.Stats.Storm is not null);
+
+    private static void AddColumns(Table table, bool storm)
     {
         table.AddColumn("VM");
         table.AddColumn("state");
@@ -217,11 +223,21 @@ public static class FleetCommand
         table.AddColumn(new TableColumn("instructions").RightAligned());
         table.AddColumn(new TableColumn("MIPS").RightAligned());
         table.AddColumn(new TableColumn("interrupts").RightAligned());
+        if (storm)
+        {
+            table.AddColumn(new TableColumn("raised").RightAligned());
+            table.AddColumn(new TableColumn("delivered").RightAligned());
+            table.AddColumn(new TableColumn("coalesced").RightAligned());
+            table.AddColumn(new TableColumn("deferred").RightAligned());
+            table.AddColumn(new TableColumn("lost").RightAligned());
+            table.AddColumn(new TableColumn("latency µs p50/p99/max virtual").RightAligned());
+            table.AddColumn(new TableColumn("host").RightAligned());
+        }
         table.AddColumn(new TableColumn("resident").RightAligned());
         table.AddColumn(new TableColumn("exit").RightAligned());
     }
 
-    private static void AddRow(Table table, VmStatus v)
+    private static void AddRow(Table table, VmStatus v, bool storm)
     {
         string state = v.Phase.ToString().ToLowerInvariant();
         string color = v.Phase switch
@@ -232,7 +248,8 @@ public static class FleetCommand
             VmPhase.Parked or VmPhase.HaltedIdle => "grey",
             _ => "default",
         };
-        table.AddRow(
+        var cells = new List<string>
+        {
             Markup.Escape(v.Name),
             $"[{color}]{state}[/]",
             v.Stats.Engine,
@@ -240,8 +257,44 @@ public static class FleetCommand
             v.Stats.Instret.ToString("N0", CultureInfo.InvariantCulture),
             v.Stats.Mips.ToString("F1", CultureInfo.InvariantCulture),
             v.Stats.Interrupts.ToString("N0", CultureInfo.InvariantCulture),
-            FormatBytes(v.Stats.ResidentBytes),
-            v.Finished ? v.ExitCode.ToString(CultureInfo.InvariantCulture) : "");
+        };
+        if (storm)
+        {
+            InterruptStats? g = v.Stats.Storm;
+            cells.Add(g is null ? "" : g.Raised.ToString("N0", CultureInfo.InvariantCulture));
+            cells.Add(g is null ? "" : g.Delivered.ToString("N0", CultureInfo.InvariantCulture));
+            cells.Add(g is null ? "" : g.Coalesced.ToString("N0", CultureInfo.InvariantCulture));
+            cells.Add(g is null ? "" : g.Deferred.ToString("N0", CultureInfo.InvariantCulture));
+            cells.Add(g is null ? "" : g.Lost == 0 ? "0" : $"[red]{g.Lost.ToString("N0", CultureInfo.InvariantCulture)}[/]");
+            cells.Add(g is null ? "" : Latency(g.VirtualLatencyNs));
+            cells.Add(g is null ? "" : Latency(g.HostLatencyNs));
+        }
+        cells.Add(FormatBytes(v.Stats.ResidentBytes));
+        cells.Add(v.Finished ? v.ExitCode.ToString(CultureInfo.InvariantCulture) : "");
+        table.AddRow([.. cells]);
+    }
+
+    /// <summary>p50/p99/max of a latency summary in nanoseconds, shown in microseconds.</summary>
+    private static string Latency(LatencySummary l) => l.Count == 0 ? "-" : string.Create(CultureInfo.InvariantCulture,
+        $"{Micro(l.P50)}/{Micro(l.P99)}/{Micro(l.Max)}");
+
+    private static string Micro(double ns) => (ns / 1000).ToString(ns < 10_000 ? "0.00" : ns < 1_000_000 ? "0.0" : "0", CultureInfo.InvariantCulture);
+
+    /// <summary>A VM's interrupt accounting for the JSON summary (zeros when its generator saw no traffic).</summary>
+    private static object StormJson(InterruptStats? g)
+    {
+        static object L(LatencySummary? l) => new
+        {
+            p50 = Math.Round((l?.P50 ?? 0) / 1000, 3),
+            p99 = Math.Round((l?.P99 ?? 0) / 1000, 3),
+            max = Math.Round((l?.Max ?? 0) / 1000, 3),
+        };
+        return new
+        {
+            samples = g?.VirtualLatencyNs.Count ?? 0,
+            virtualMicroseconds = L(g?.VirtualLatencyNs),
+            hostMicroseconds = L(g?.HostLatencyNs),
+        };
     }
 
     private static void WriteSummaryTable(CliContext context, FleetCompleted r)
@@ -251,7 +304,7 @@ public static class FleetCommand
             : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
         if (!context.IsProcessConsole || Console.IsErrorRedirected)
         {
-            console.Profile.Width = 160; // a file or a pipe: no terminal width to fit
+            console.Profile.Width = HasStorm(r.Status.Vms) ? 230 : 160; // a file or a pipe: no terminal width to fit
         }
         FleetStatus s = r.Status;
         var table = new Table().Border(TableBorder.Rounded);
@@ -261,12 +314,13 @@ public static class FleetCommand
             executed += v.Stats.Executed;
         }
         table.Title = new TableTitle($"{(r.Interrupted ? "stopped" : "done")}: {s.Vms.Count} VMs in {s.WallSeconds:F2} s, {executed / Math.Max(s.WallSeconds, 1e-9) / 1e6:F1} guest MIPS in all; {Counts(s)}");
-        AddColumns(table);
+        bool storm = HasStorm(s.Vms);
+        AddColumns(table, storm);
         const int maxRows = 50;
         IEnumerable<VmStatus> rows = s.Vms.Count <= maxRows ? s.Vms : s.Vms.OrderBy(v => v.ExitCode == 0).Take(maxRows);
         foreach (VmStatus v in rows)
         {
-            AddRow(table, v);
+            AddRow(table, v, storm);
         }
         if (s.Vms.Count > maxRows)
         {
@@ -312,6 +366,24 @@ public static class FleetCommand
                 weight = v.Weight,
                 cap = v.CapPercent,
                 interrupts = v.Stats.Interrupts,
+                raised = v.Stats.Storm?.Raised ?? 0,
+                delivered = v.Stats.Storm?.Delivered ?? 0,
+                coalesced = v.Stats.Storm?.Coalesced ?? 0,
+                deferred = v.Stats.Storm?.Deferred ?? 0,
+                lost = v.Stats.Storm?.Lost ?? 0,
+                pendingInterrupts = v.Stats.Storm?.Pending ?? 0,
+                latency = StormJson(v.Stats.Storm),
+                interruptSources = v.Stats.Storm?.Sources.Select(x => new
+                {
+                    source = x.Source,
+                    raised = x.Raised,
+                    delivered = x.Delivered,
+                    coalesced = x.Coalesced,
+                    deferred = x.Deferred,
+                    lost = x.Lost,
+                    pending = x.Pending,
+                    claims = x.Claims,
+                }) ?? [],
                 residentBytes = v.Stats.ResidentBytes,
                 hostSeconds = Math.Round(v.Stats.HostSeconds, 6),
                 virtualTime = v.Stats.VirtualTime,
