@@ -255,6 +255,11 @@ public sealed class FleetTelemetry : IDisposable
     /// <summary>Records a VM's new interrupt latencies: bucket by bucket, each at its bucket's upper bound (exact counts per bucket).</summary>
     internal void RecordLatency(LatencyHistogram histogram, long[] previous, string clock, string engine)
     {
+        if (histogram.Count == previous[^1])
+        {
+            return; // nothing new since the last slice (the last slot keeps the count seen)
+        }
+        previous[^1] = histogram.Count;
         for (int i = 0; i < histogram.BucketCount; i++)
         {
             long now = histogram.CountAt(i);

@@ -36,8 +36,9 @@ public sealed class VmTelemetry
     private TranslationCacheStatistics? _cache;
     private HybridStatistics? _tiers;
     private IInterruptAccounting? _accounting;
-    private readonly long[] _previousVirtual = new long[LatencyHistogram.Bounds.Length + 1];
-    private readonly long[] _previousHost = new long[LatencyHistogram.Bounds.Length + 1];
+    // Bucket counts already exported, plus (last slot) the histogram's count then.
+    private readonly long[] _previousVirtual = new long[LatencyHistogram.Bounds.Length + 2];
+    private readonly long[] _previousHost = new long[LatencyHistogram.Bounds.Length + 2];
     private Activity? _lifetime;
     private Activity? _boot;
     private Activity? _ending;
@@ -61,8 +62,8 @@ public sealed class VmTelemetry
     public VmCounters Counters => _counters;
 
     /// <summary>
-    /// The VM's interrupt accounting (issue 7 attaches it when it builds the VM's interrupt
-    /// machinery); from then on the interrupt metrics and latency histograms follow it.
+    /// The VM's interrupt accounting (every VM's interrupt generator has one, attached when the VM
+    /// is built); from then on the interrupt metrics and latency histograms follow it.
     /// </summary>
     public void Attach(IInterruptAccounting accounting)
     {
@@ -83,6 +84,7 @@ public sealed class VmTelemetry
             _ => null,
         };
         _tiers = (vm.Engine as HybridEngine)?.Tiers;
+        Attach(vm.InterruptAccounting); // the interrupt generator's accounting (issue 7)
         if (_generation++ > 0)
         {
             _counters.Rebase(); // a supervision restart: a fresh machine counts from 0

@@ -8,7 +8,7 @@ namespace Hypervisor.Tests.Telemetry;
 /// <summary>The spans and metrics a small fleet produces, through OpenTelemetry's in-memory exporter.</summary>
 public sealed class InMemoryTelemetryTests
 {
-    private static readonly (string, string)[] Vms = [("otel-hello", "hello"), ("otel-isa", "isa"), ("otel-minios", "minios")];
+    private static readonly (string, string)[] Vms = [("otel-hello", "hello"), ("otel-isa", "isa"), ("otel-minios", "minios"), ("otel-storm", "storm")];
 
     [Fact]
     public async Task Every_granted_slice_is_one_span_and_the_instruction_metrics_equal_each_vms_instret()
@@ -76,7 +76,26 @@ public sealed class InMemoryTelemetryTests
         {
             run = spans.Single(a => a.OperationName == HvTelemetry.Spans.FleetRun && a.SpanId == runId);
         }
-        Assert.Equal(3L, Convert.ToInt64(run.GetTagItem("fleet.vms")));
+        Assert.Equal(4L, Convert.ToInt64(run.GetTagItem("fleet.vms")));
+
+        // The storm guest's own traffic (guests/storm/expected.out): the interrupt generator's accounting, exported.
+        Assert.Equal(528, TelemetryFleet.CounterOf(metrics, HvTelemetry.Metrics.InterruptsRaised, "otel-storm"));
+        Assert.Equal(284, TelemetryFleet.CounterOf(metrics, HvTelemetry.Metrics.InterruptsDelivered, "otel-storm"));
+        Assert.Equal(244, TelemetryFleet.CounterOf(metrics, HvTelemetry.Metrics.InterruptsCoalesced, "otel-storm"));
+        Assert.Equal(0, TelemetryFleet.CounterOf(metrics, HvTelemetry.Metrics.InterruptsLost, "otel-storm"));
+        Assert.Equal(0, TelemetryFleet.CounterOf(metrics, HvTelemetry.Metrics.InterruptsRaised, "otel-hello"));
+        Activity storm = ours.Single(a => a.OperationName == HvTelemetry.Spans.VmLifetime && (string?)a.GetTagItem(HvTelemetry.Attributes.VmName) == "otel-storm");
+        Assert.Equal(528L, storm.GetTagItem("irq.raised"));
+        long[] virtualCounts = (long[])storm.GetTagItem("irq.latency.virtual.counts")!;
+        long[] hostCounts = (long[])storm.GetTagItem("irq.latency.host.counts")!;
+        Assert.True(virtualCounts.Sum() > 0, "the storm guest's latencies are in its lifetime span");
+        Assert.Equal(virtualCounts.Sum(), hostCounts.Sum());
+        lock (metrics)
+        {
+            // The latency histogram has no VM attribute (fleets of other tests add to it): at least the storm guest's.
+            Assert.Contains(metrics, m => m.Name == HvTelemetry.Metrics.InterruptLatency
+                && m.MetricPoints.Where(p => TelemetryFleet.Tag(p, HvTelemetry.Attributes.Clock) == "virtual").Sum(p => p.GetHistogramCount()) >= virtualCounts.Sum());
+        }
     }
 
     [Fact]
