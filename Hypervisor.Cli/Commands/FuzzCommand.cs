@@ -25,12 +25,13 @@ public static class FuzzCommand
         var maxSlice = new Option<int>("--max-slice") { Description = "Largest lockstep slice in instructions (slices are 1..N)", DefaultValueFactory = _ => 50 };
         var threshold = new Option<int?>("--translation-threshold") { Description = "Block entries before the translator compiles a block (default: 1 for full, 2 for quick)" };
         var profile = new Option<string>("--profile") { Description = "Programs: full (10-40 items, nesting 2, every block compiled) or quick (short, body run twice, compiled on the second pass)", DefaultValueFactory = _ => "full" };
-        var exclude = new Option<string?>("--exclude") { Description = "Instruction families to leave out, e.g. interrupts,devices (see FuzzFeatures: alu, muldiv, loadstore, branches, jumps, loops, atomics, traps, fences, selfmodifying, faultingaccess, counters, usermode, devices, interrupts)" };
+        var exclude = new Option<string?>("--exclude") { Description = "Instruction families to leave out, e.g. interrupts,devices (see FuzzFeatures: alu, muldiv, loadstore, branches, jumps, loops, atomics, traps, fences, selfmodifying, faultingaccess, counters, usermode, devices, interrupts, privileged, delegation, sv32, and system for the last four with usermode)" };
         var noShrink = new Option<bool>("--no-shrink") { Description = "Report findings without shrinking them" };
         var replay = new Option<string?>("--replay") { Description = "Run one fuzzer ELF (e.g. a written -shrunk.elf) in lockstep instead of generating programs" };
+        var policy = new Option<string>("--policy") { Description = "The hybrid engine's policy: mode-split, hot-threshold or trap-and-emulate", DefaultValueFactory = _ => "mode-split" };
         var command = new Command("fuzz", "Run random RV32IMA programs in lockstep on two or more engines and report any divergence")
         {
-            engines, count, seed, output, jobs, maxSlice, threshold, profile, exclude, noShrink, replay,
+            engines, count, seed, output, jobs, maxSlice, threshold, profile, exclude, noShrink, replay, policy,
         };
         command.SetAction(parse =>
         {
@@ -85,7 +86,17 @@ public static class FuzzCommand
                 }
                 generator = generator with { Features = generator.Features & ~feature };
             }
-            var lockstep = new LockstepOptions { MaxSlice = parse.GetValue(maxSlice), TranslationThreshold = parse.GetValue(threshold) ?? defaultThreshold };
+            string policyName = parse.GetValue(policy)!;
+            if (!EngineFactory.TryParsePolicy(policyName, out Engines.Hybrid.HybridPolicy hybridPolicy))
+            {
+                throw new CliException($"--policy: '{policyName}' is not a hybrid policy (mode-split, hot-threshold, trap-and-emulate)");
+            }
+            var lockstep = new LockstepOptions
+            {
+                MaxSlice = parse.GetValue(maxSlice),
+                TranslationThreshold = parse.GetValue(threshold) ?? defaultThreshold,
+                HybridPolicy = hybridPolicy,
+            };
             string? replayPath = parse.GetValue(replay);
             return replayPath is not null
                 ? Replay(context, kinds, lockstep, replayPath, parse.GetValue(seed), parse.GetValue(output), !parse.GetValue(noShrink))
@@ -105,7 +116,8 @@ public static class FuzzCommand
         double seconds = 0;
         foreach (EngineKind b in kinds.Skip(1))
         {
-            string pair = $"{EngineFactory.Names(kinds[0])} vs {EngineFactory.Names(b)}";
+            string pair = $"{EngineFactory.Names(kinds[0])} vs {EngineFactory.Names(b)}" +
+                          (b == EngineKind.Hybrid ? $" ({EngineFactory.PolicyName(lockstep.HybridPolicy)})" : "");
             err.WriteLine($"hv fuzz: {count:N0} programs, seed {seed}, {pair}, {jobs} jobs, translation threshold {lockstep.TranslationThreshold}, features {generator.Features}");
             var options = new CampaignOptions
             {

@@ -12,16 +12,27 @@ namespace Hypervisor.Fuzzing;
 /// <remarks>
 /// <code>
 /// 0x8000_0000  program: prologue, body, epilogue (power-off), at most 0x3000 bytes
-/// 0x8000_3000  trap handler: mepc += 4; mret (and back to M after an ECALL from U)
+/// 0x8000_3000  trap handler: mepc += 4; mret (system programs: escapes to x30, see ProgramGenerator.System.cs)
+/// 0x8000_3800  S-mode trap handler of system programs: sepc += 4; sret
 /// 0x8000_4000  data page (4 KiB of random bytes); one register holds 0x8000_4800 throughout
+/// 0x8000_8000  Sv32 root table, 0x8000_9000 its level-0 table, 0x8000_A000 a scratch page (built and
+///              touched by system programs only; not part of the image)
 /// </code>
+/// Virtual windows of system programs: 0x8000_0000 identity superpage over RAM, 0x4000_0000 its alias,
+/// 0x0040_0000 eight 4 KiB pages through the level-0 table.
 /// </remarks>
 public static class FuzzLayout
 {
     public const uint CodeBase = 0x8000_0000;
     public const uint HandlerBase = 0x8000_3000;
+    public const uint SHandlerBase = 0x8000_3800;
     public const uint DataBase = 0x8000_4000;
     public const int DataSize = 0x1000;
+    public const uint PageTableRoot = 0x8000_8000;
+    public const uint PageTableL0 = 0x8000_9000;
+    public const uint ScratchPage = 0x8000_A000;
+    public const uint AliasBase = 0x4000_0000;
+    public const uint MappedWindow = 0x0040_0000;
 
     /// <summary>The value of the data-base register: the middle of the data page, so 12-bit offsets reach all of it.</summary>
     public const uint DataPointer = DataBase + 0x800;

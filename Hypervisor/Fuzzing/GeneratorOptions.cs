@@ -2,8 +2,10 @@ namespace Hypervisor.Fuzzing;
 
 /// <summary>What generated programs may contain. Each flag adds one family of instructions or one program shape.</summary>
 /// <remarks>
-/// Issue 10 grows this list (privileged instructions, trap delegation, Sv32 setups, timer interrupts);
-/// a new family is a flag here and one case in <see cref="ProgramGenerator"/>.
+/// A new family is a flag here and one case in <see cref="ProgramGenerator"/>. The system families
+/// (<see cref="UserMode"/>, <see cref="Privileged"/>, <see cref="Delegation"/>, <see cref="Sv32"/>) share
+/// one program shape: segments entered by MRET or SRET that end with ECALL, a machine-mode trap
+/// handler and a supervisor-mode one (ProgramGenerator.System.cs).
 /// </remarks>
 [Flags]
 public enum FuzzFeatures
@@ -54,13 +56,34 @@ public enum FuzzFeatures
 
     /// <summary>
     /// Machine software and timer interrupts: enabling them in mie/mstatus, raising msip, arming
-    /// mtimecmp a few ticks ahead. The handler disables all interrupts when it takes one.
+    /// mtimecmp a few ticks ahead, and WFI until the armed timer is due. The handler disables all
+    /// interrupts when it takes one.
     /// </summary>
     Interrupts = 1 << 14,
 
+    /// <summary>
+    /// CSR reads and writes of the S and M CSRs (mstatus, sstatus, mie, sie, mip, sip, scratch,
+    /// epc, cause, tval, counteren, envcfg, PMP entries), with values from masks that keep the
+    /// program's own trap vectors; MRET and SRET into segments in U, S or M.
+    /// </summary>
+    Privileged = 1 << 15,
+
+    /// <summary>medeleg/mideleg, traps and software interrupts taken in S by an S-mode handler.</summary>
+    Delegation = 1 << 16,
+
+    /// <summary>
+    /// Sv32: page tables the program builds (identity and alias superpages, a 4 KiB window whose
+    /// entries items rewrite), satp on and off, accesses and jumps through the mappings, page
+    /// faults, SFENCE.VMA.
+    /// </summary>
+    Sv32 = 1 << 17,
+
     /// <summary>Everything built so far.</summary>
     All = Alu | MulDiv | LoadStore | Branches | Jumps | Loops | Atomics | Traps | Fences | SelfModifying |
-          FaultingAccess | Counters | UserMode | Devices | Interrupts,
+          FaultingAccess | Counters | UserMode | Devices | Interrupts | Privileged | Delegation | Sv32,
+
+    /// <summary>The families that run code below M: segments, the S-mode handler, paging.</summary>
+    System = UserMode | Privileged | Delegation | Sv32,
 }
 
 /// <summary>How <see cref="ProgramGenerator"/> shapes programs.</summary>

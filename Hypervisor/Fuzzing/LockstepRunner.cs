@@ -1,6 +1,7 @@
 using System.Text;
 using Hypervisor.Cpu;
 using Hypervisor.Engines;
+using Hypervisor.Engines.Hybrid;
 using Hypervisor.Loading;
 using Hypervisor.Machine;
 
@@ -17,6 +18,12 @@ public sealed record LockstepOptions
 
     /// <summary>Translation threshold for translating engines: 1 = every block is compiled on first entry.</summary>
     public int? TranslationThreshold { get; init; } = 1;
+
+    /// <summary>The hybrid engine's policy, when an engine is the hybrid.</summary>
+    public HybridPolicy HybridPolicy { get; init; } = HybridPolicy.ModeSplit;
+
+    /// <summary>The hybrid's hot-threshold policy: executions of a block before it is translated (low, so short programs reach it).</summary>
+    public int HotThreshold { get; init; } = 2;
 
     /// <summary>Slices are 1..MaxSlice instructions (one in four up to 4 x MaxSlice), the same sizes on both engines.</summary>
     public int MaxSlice { get; init; } = 50;
@@ -209,6 +216,8 @@ public sealed class LockstepRunner
             Engine = kind,
             MemorySize = FuzzLayout.MemorySize,
             TranslationThreshold = Options.TranslationThreshold,
+            HybridPolicy = Options.HybridPolicy,
+            HotThreshold = Options.HotThreshold,
         };
         if (decorate is null)
         {

@@ -13,9 +13,10 @@ namespace Hypervisor.Fuzzing;
 /// branches and jumps skip a nested segment, loops count a register their body never writes, so
 /// every program terminates. Whatever traps (ECALL, EBREAK, illegal words, misaligned or faulting
 /// accesses) lands in a handler at a fixed address that skips the instruction. One register points
-/// at the data page for the whole program; no generated instruction writes it.
+/// at the data page for the whole program; no generated instruction writes it. Programs of the
+/// system families (segments in S and U, delegation, Sv32) are described in ProgramGenerator.System.cs.
 /// </remarks>
-public sealed class ProgramGenerator
+public sealed partial class ProgramGenerator
 {
     /// <summary>The register the trap handler uses; no generated instruction writes it (programs may read it).</summary>
     /// <remarks>
@@ -124,12 +125,13 @@ public sealed class ProgramGenerator
     private enum Item
     {
         RegisterOp, ImmediateOp, UpperImmediate, Constant, MulDiv, Load, Store, PointerAccess,
-        Branch, Jal, Jalr, Loop, Atomic, Trap, Fence, SelfModify, FaultingAccess, Counter, UserSegment,
-        DeviceAccess, InterruptEnable, TimerArm, SoftwareInterrupt,
+        Branch, Jal, Jalr, Loop, Atomic, Trap, Fence, SelfModify, FaultingAccess, Counter, Segment,
+        DeviceAccess, InterruptEnable, TimerArm, SoftwareInterrupt, WaitForTimer,
+        CsrAccess, PmpWrite, DelegationWrite, SupervisorInterrupt, PteWrite, MappedAccess, AliasJump, SatpWrite, Sfence,
     }
 
     /// <summary>Builds one program; all randomness comes from one <see cref="Random"/> seeded with the program's seed.</summary>
-    private sealed class Builder
+    private sealed partial class Builder
     {
         private readonly int _seed;
         private readonly Random _r;
@@ -141,8 +143,6 @@ public sealed class ProgramGenerator
         private readonly int _totalWeight;
         private int _dataRegister;
         private uint _forbidden; // registers no instruction may write here: x-bit set
-        private bool _inUser;
-        private bool _userSegments;
         private bool _interrupts;
 
         public Builder(int seed, GeneratorOptions options)
@@ -185,11 +185,13 @@ public sealed class ProgramGenerator
             Add(FuzzFeatures.SelfModifying, Item.SelfModify, 1);
             Add(FuzzFeatures.FaultingAccess, Item.FaultingAccess, 1);
             Add(FuzzFeatures.Counters, Item.Counter, 2);
-            Add(FuzzFeatures.UserMode, Item.UserSegment, 1);
+            Add(FuzzFeatures.UserMode, Item.Segment, 1);
             Add(FuzzFeatures.Devices, Item.DeviceAccess, 2);
             Add(FuzzFeatures.Interrupts, Item.InterruptEnable, 2);
             Add(FuzzFeatures.Interrupts, Item.TimerArm, 2);
             Add(FuzzFeatures.Interrupts, Item.SoftwareInterrupt, 1);
+            Add(FuzzFeatures.Interrupts, Item.WaitForTimer, 1);
+            AddSystemItems(f, menu);
             if (menu.Count == 0)
             {
                 menu.Add((Item.ImmediateOp, 1)); // nothing enabled: still a valid program of ADDIs
@@ -201,26 +203,28 @@ public sealed class ProgramGenerator
         {
             byte[] data = new byte[FuzzLayout.DataSize];
             _r.NextBytes(data);
-            _dataRegister = 1 + _r.Next(30);
-            _userSegments = Has(FuzzFeatures.UserMode) && _r.Next(4) == 0;
+            _system = Has(FuzzFeatures.System) && _r.Next(Has(FuzzFeatures.Privileged | FuzzFeatures.Delegation | FuzzFeatures.Sv32) ? 2 : 4) == 0;
+            _dataRegister = _system ? 1 + _r.Next(28) : 1 + _r.Next(30);
             _interrupts = Has(FuzzFeatures.Interrupts) && _r.Next(3) == 0;
 
-            // Prologue: trap vector, PMP open to U-mode, counters for U-mode, data register, register values.
+            // Prologue: trap vector(s), PMP open to S and U, counters, data register, register values.
             Li(5, FuzzLayout.HandlerBase);
             Emit(Opcode.Csrrw, 0, 5, imm: CsrAddress.Mtvec);
-            if (_userSegments)
+            if (_system)
             {
-                Emit(Opcode.Addi, 5, 0, imm: -1);
-                Emit(Opcode.Csrrw, 0, 5, imm: CsrAddress.Pmpaddr0);     // NAPOT over the whole space
-                Emit(Opcode.Addi, 5, 0, imm: 0x1F);
-                Emit(Opcode.Csrrw, 0, 5, imm: CsrAddress.Pmpcfg0);      // RWX, NAPOT
-                if (Has(FuzzFeatures.Counters))
-                {
-                    Emit(Opcode.Csrrwi, 0, _r.Next(8), imm: CsrAddress.Mcounteren);
-                }
+                SystemPrologue();
             }
             Li(_dataRegister, FuzzLayout.DataPointer);
             _forbidden = 1u << _dataRegister | 1u << HandlerRegister;
+            if (_system)
+            {
+                _forbidden |= 1u << SHandlerRegister | 1u << EscapeRegister;
+                EscapeStub();           // x30: where a segment's ECALL or a fetch fault lands (here: the epilogue)
+                if (_paging)
+                {
+                    PageTables();
+                }
+            }
             for (int i = _r.Next(3, 9); i > 0; i--)
             {
                 Li(Dest(allowZero: false), Value()); // a few registers with values; the rest stay 0
@@ -246,6 +250,7 @@ public sealed class ProgramGenerator
             }
 
             // Epilogue: power off (pass) through the finisher; spin if that ever fails.
+            PatchEscapes();
             Li(5, 0x0010_0000);
             Li(6, 0x5555);
             Emit(Opcode.Sw, rs1: 5, rs2: 6);
@@ -254,7 +259,8 @@ public sealed class ProgramGenerator
             {
                 throw new InvalidOperationException($"seed {_seed}: program of {_w.Count} words is too long; lower MaxItems or MaxDepth");
             }
-            return new FuzzProgram(_seed, [.. _w], TrapHandler(_userSegments, _interrupts), data, _dataRegister);
+            uint[] handler = _system ? SystemTrapHandler() : TrapHandler(returnToMachine: false, _interrupts);
+            return new FuzzProgram(_seed, [.. _w], handler, data, _dataRegister);
         }
 
         private int Here => _w.Count;
@@ -343,12 +349,18 @@ public sealed class ProgramGenerator
                 case Item.SelfModify: SelfModify(); break;
                 case Item.FaultingAccess: FaultingAccess(); break;
                 case Item.Counter: Counter(); break;
-                case Item.UserSegment when nest && !_inUser && _userSegments: UserSegment(depth); break;
+                case Item.Segment when nest && _system && _mode != Privilege.User: SegmentItem(depth); break;
                 case Item.DeviceAccess: DeviceAccess(); break;
                 case Item.InterruptEnable when _interrupts: InterruptEnable(); break;
                 case Item.TimerArm when _interrupts: TimerArm(); break;
                 case Item.SoftwareInterrupt when _interrupts: SoftwareInterrupt(); break;
-                default: ImmediateOp(Dest()); break; // a construct that may not nest here
+                case Item.WaitForTimer when _interrupts && _mode == Privilege.Machine: WaitForTimer(); break;
+                default:
+                    if (!SystemItem(item, depth))
+                    {
+                        ImmediateOp(Dest()); // a construct that may not nest here
+                    }
+                    break;
             }
         }
 
@@ -502,7 +514,7 @@ public sealed class ProgramGenerator
 
         private void Trap()
         {
-            switch (_r.Next(_inUser ? 2 : 3))
+            switch (_r.Next(_mode != Privilege.Machine ? 2 : 3))
             {
                 case 0: _w.Add(IllegalWord()); break;
                 case 1: Emit(Opcode.Ebreak); break;
@@ -664,6 +676,25 @@ public sealed class ProgramGenerator
             Emit(Opcode.Sw, rs1: p, rs2: t, imm: 0);                     // mtimecmp lo = mtime + delta
         }
 
+        /// <summary>
+        /// WFI until a timer armed a few ticks ahead is due: mstatus.MIE off (so the interrupt cannot
+        /// be taken between arming and WFI and leave nothing to wake it), MTIE on, WFI; then MIE
+        /// back on half the time, so the pending timer is taken right after.
+        /// </summary>
+        private void WaitForTimer()
+        {
+            Emit(Opcode.Csrrci, 0, 8, imm: CsrAddress.Mstatus);
+            TimerArm();
+            int p = Dest(allowZero: false);
+            Li(p, InterruptBits.Mtip);
+            Emit(Opcode.Csrrs, 0, p, imm: CsrAddress.Mie);
+            Emit(Opcode.Wfi);
+            if (_r.Next(2) == 0)
+            {
+                Emit(Opcode.Csrrsi, 0, 8, imm: CsrAddress.Mstatus);
+            }
+        }
+
         /// <summary>msip = 1 (or 0).</summary>
         private void SoftwareInterrupt()
         {
@@ -676,23 +707,6 @@ public sealed class ProgramGenerator
                 Emit(Opcode.Addi, v, 0, imm: 1);
             }
             Emit(Opcode.Sw, rs1: p, rs2: v);
-        }
-
-        /// <summary>mepc = the segment, mstatus.MPP = U, MRET; the segment ends with an ECALL (or its first trap): the handler returns to M.</summary>
-        private void UserSegment(int depth)
-        {
-            int t = Dest(allowZero: false);
-            Emit(Opcode.Auipc, t, imm: 0);
-            Emit(Opcode.Addi, t, t, imm: 7 * 4);
-            Emit(Opcode.Csrrw, 0, t, imm: CsrAddress.Mepc);
-            Emit(Opcode.Lui, t, imm: 0x2000);
-            Emit(Opcode.Addi, t, t, imm: -0x800);
-            Emit(Opcode.Csrrc, 0, t, imm: CsrAddress.Mstatus);
-            Emit(Opcode.Mret);
-            _inUser = true;
-            Segment(1 + _r.Next(6), depth + 1);
-            _inUser = false;
-            Emit(Opcode.Ecall);
         }
     }
 }
