@@ -348,6 +348,7 @@ public static class HtmlReport
         double width = LabelWidth + PlotWidth + 10;
         double barGroup = PlotWidth / n;
         double peak = Math.Max(1, Enumerable.Range(first, n).Max(i => Math.Max(At(virt, i), At(host, i))));
+        int labelEvery = (int)Math.Max(1, Math.Ceiling(56 / barGroup)); // labels about 56 px apart at most
         html.Append(C, $"<svg id=\"latency\" class=\"chart\" width=\"{width:F0}\" height=\"{h + 50:F0}\" viewBox=\"0 0 {width:F0} {h + 50:F0}\" xmlns=\"http://www.w3.org/2000/svg\">\n");
         for (int k = 0; k < n; k++)
         {
@@ -359,7 +360,10 @@ public static class HtmlReport
                 double bh = c / peak * h;
                 html.Append(C, $"<rect class=\"bar {cls}\" x=\"{x + offset * barGroup:F1}\" y=\"{10 + h - bh:F1}\" width=\"{barGroup * 0.38:F1}\" height=\"{bh:F1}\"><title>{cls} latency {BucketLabel(bounds, i)}: {c:N0}</title></rect>");
             }
-            html.Append(C, $"<text class=\"tick\" text-anchor=\"middle\" x=\"{x + barGroup / 2:F1}\" y=\"{h + 28:F0}\">{Esc(BucketLabel(bounds, i))}</text>\n");
+            if (k % labelEvery == 0)
+            {
+                html.Append(C, $"<text class=\"tick\" text-anchor=\"middle\" x=\"{x + barGroup / 2:F1}\" y=\"{h + 28:F0}\">{Esc(BucketLabel(bounds, i))}</text>\n");
+            }
         }
         html.Append(C, $"<text class=\"tick\" text-anchor=\"end\" x=\"{LabelWidth - 6:F0}\" y=\"{14:F0}\">{peak:N0}</text>");
         html.Append("</svg>\n<p class=\"legend\"><span class=\"key virtual\"></span>virtual time <span class=\"key host\"></span>host time (count of interrupts per latency bucket)</p>\n");
@@ -394,7 +398,11 @@ public static class HtmlReport
 
     private static string Color(int i)
     {
-        double hue = i * 137.508 % 360;
+        double hue = (215 + i * 137.508) % 360;
+        if (hue < 20 || hue > 345)
+        {
+            hue = (hue + 40) % 360; // red stays the colour of faults
+        }
         return string.Create(C, $"hsl({hue:F0},62%,{(i % 2 == 0 ? 52 : 42)}%)");
     }
 
