@@ -31,7 +31,6 @@ public sealed class VmTelemetry
     private readonly KeyValuePair<string, object?> _engineTag;
     private readonly ulong _sampleThreshold;
     private readonly bool _sampleAll;
-    private readonly ILogger _log;
     private VirtualMachine? _vm;
     private TranslationCacheStatistics? _cache;
     private HybridStatistics? _tiers;
@@ -56,10 +55,12 @@ public sealed class VmTelemetry
         double ratio = fleet?.SliceSampling ?? 1.0;
         _sampleAll = ratio >= 1;
         _sampleThreshold = ratio <= 0 ? 0 : (ulong)(ratio * 18446744073709551615.0);
-        _log = Log.ForContext("Vm", name);
     }
 
     public VmCounters Counters => _counters;
+
+    /// <summary>The process's Serilog logger as it is now (a host sets it up before or after building the fleet).</summary>
+    private ILogger _log => Log.ForContext("Vm", _name);
 
     /// <summary>
     /// The VM's interrupt accounting (every VM's interrupt generator has one, attached when the VM
