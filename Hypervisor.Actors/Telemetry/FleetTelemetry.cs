@@ -265,9 +265,9 @@ public sealed class FleetTelemetry : IDisposable
             long now = histogram.CountAt(i);
             long added = now - previous[i];
             previous[i] = now;
-            if (added <= 0)
+            if (added <= 0 || !InterruptLatency.Enabled)
             {
-                continue;
+                continue; // nothing new, or nobody listens to the histogram
             }
             double seconds = (i < LatencyHistogram.Bounds.Length ? LatencyHistogram.Bounds[i] : histogram.Max) / 1e9;
             var tags = new TagList { { HvTelemetry.Attributes.Clock, clock }, { HvTelemetry.Attributes.Engine, engine } };
