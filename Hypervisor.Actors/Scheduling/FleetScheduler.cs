@@ -115,6 +115,36 @@ public sealed class FleetScheduler
 
     public double CapPeriodSeconds { get; set; } = 0.1;
 
+    /// <summary>
+    /// Instructions per host second of the fastest VMs: a slowly decaying maximum of slice speeds
+    /// (slices of at least 10,000 instructions and 50 µs). <see cref="Charge"/> converts host time to
+    /// instructions with it.
+    /// </summary>
+    public double ReferenceSpeed { get; private set; }
+
+    private const double ReferenceDecay = 0.999;
+
+    /// <summary>
+    /// What a slice costs a VM's credit: the larger of its instructions and its host time at the
+    /// reference speed. A VM whose instructions are cheap pays for its instructions, as before; one
+    /// whose instructions are dear on the host (an interrupt storm: traps, MMIO, device callouts)
+    /// pays for the host time it took, so it cannot take more than its share of the host from its
+    /// neighbours (issue 7; docs/scheduling.md).
+    /// </summary>
+    private double Charge(SliceStats slice)
+    {
+        double executed = slice.Executed;
+        if (slice.HostSeconds <= 0)
+        {
+            return executed;
+        }
+        if (slice.Executed >= 10_000 && slice.HostSeconds >= 50e-6)
+        {
+            ReferenceSpeed = Math.Max(executed / slice.HostSeconds, ReferenceSpeed * ReferenceDecay);
+        }
+        return Math.Max(executed, slice.HostSeconds * ReferenceSpeed);
+    }
+
     /// <summary>Realtime VMs to wake by the host clock: (id, generation, seconds). The caller arms timers and clears it.</summary>
     public List<(int Id, long Generation, double Seconds)> TimersToArm { get; } = [];
 
@@ -163,7 +193,7 @@ public sealed class FleetScheduler
             return;
         }
         InFlight--;
-        e.Vruntime += (double)m.Slice.Executed / e.Weight;
+        e.Vruntime += Charge(m.Slice) / e.Weight;
         e.CapUsedSeconds += m.Slice.HostSeconds;
         SetLocalTime(e, m.Stats.VirtualTime);
         if (e.StopRequested)

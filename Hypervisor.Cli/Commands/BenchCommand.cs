@@ -64,6 +64,7 @@ public static class BenchCommand
         bench.Subcommands.Add(scale);
         bench.Subcommands.Add(idle);
         bench.Subcommands.Add(TelemetryBench.Build(context));
+        bench.Subcommands.Add(StormBench.Build(context));
         return bench;
     }
 
