@@ -141,9 +141,15 @@ public static class HtmlReport
             y += hostRow;
         }
         y += gap;
-        foreach (VmRow vm in vms)
+        int labelEvery = vmRow >= 10 ? 1 : (int)Math.Ceiling(10 / vmRow); // thin rows: a name every few rows
+        for (int row = 0; row < vms.Count; row++)
         {
-            html.Append(C, $"<g class=\"vm-track\" data-vm=\"{Esc(vm.Name)}\"><text class=\"label\" x=\"4\" y=\"{y + vmRow - 2:F1}\" font-size=\"{Math.Min(11, vmRow):F0}\">{Esc(Short(vm.Name, 26))}</text>");
+            VmRow vm = vms[row];
+            html.Append(C, $"<g class=\"vm-track\" data-vm=\"{Esc(vm.Name)}\">");
+            if (row % labelEvery == 0)
+            {
+                html.Append(C, $"<text class=\"label\" x=\"4\" y=\"{y + vmRow - 1:F1}\" font-size=\"{Math.Min(11, Math.Max(vmRow, 9)):F0}\">{Esc(Short(vm.Name, 26))}</text>");
+            }
             if (vm.Lifetime is { } life)
             {
                 html.Append(C, $"<rect class=\"life\" x=\"{Scale(life.Start):F2}\" y=\"{y:F1}\" width=\"{Math.Max(1, Scale(life.End) - Scale(life.Start)):F2}\" height=\"{vmRow - 1:F1}\" fill=\"{vm.Color}\"><title>{Esc(vm.Name)}: {Esc(life.Arg("vm.end_state") ?? "")} after {life.LongArg("vm.instret"):N0} instructions</title></rect>");
