@@ -75,6 +75,9 @@ public sealed class FleetScheduler
         /// <summary>Parked: the virtual time of its next event (ulong.MaxValue: none).</summary>
         public ulong WakeAt { get; internal set; } = ulong.MaxValue;
         public double CapUsedSeconds { get; internal set; }
+
+        /// <summary>Instructions per host second of the VM's recent slices (smoothed); 0 until a slice is long enough to tell.</summary>
+        public double Speed { get; internal set; }
         public bool PauseRequested { get; internal set; }
         public bool StopRequested { get; internal set; }
         public long Generation { get; internal set; }
@@ -116,33 +119,32 @@ public sealed class FleetScheduler
     public double CapPeriodSeconds { get; set; } = 0.1;
 
     /// <summary>
-    /// Instructions per host second of the fastest VMs: a slowly decaying maximum of slice speeds
-    /// (slices of at least 10,000 instructions and 50 µs). <see cref="Charge"/> converts host time to
-    /// instructions with it.
+    /// The fleet's reference speed, instructions per second of host CPU time: a moving average of the
+    /// speeds of the slices run (slices of at least 10,000 instructions and 50 µs of CPU time; wall
+    /// time where the platform cannot tell the VM thread's CPU time). <see cref="Charge"/> compares
+    /// each VM's own speed with it.
     /// </summary>
     public double ReferenceSpeed { get; private set; }
 
-    private const double ReferenceDecay = 0.999;
-
     /// <summary>
-    /// What a slice costs a VM's credit: the larger of its instructions and its host time at the
-    /// reference speed. A VM whose instructions are cheap pays for its instructions, as before; one
-    /// whose instructions are dear on the host (an interrupt storm: traps, MMIO, device callouts)
-    /// pays for the host time it took, so it cannot take more than its share of the host from its
-    /// neighbours (issue 7; docs/scheduling.md).
+    /// What a slice costs a VM's credit: its instructions, times how much slower than the fleet the
+    /// VM runs on the host, less a dead band: <c>instructions × max(1, reference / speed − 0.5)</c>.
+    /// A VM within 1.5 times the reference pays exactly its instructions (shares stay exact whatever
+    /// host noise does); one whose instructions are dear on the host (an interrupt storm: traps, MMIO,
+    /// device callouts) pays nearly the host time it takes, so it cannot take more than its share of
+    /// the host from its neighbours (issue 7; docs/scheduling.md). Speeds are smoothed per VM.
     /// </summary>
-    private double Charge(SliceStats slice)
+    private double Charge(Entry e, SliceStats slice)
     {
         double executed = slice.Executed;
-        if (slice.HostSeconds <= 0)
+        double seconds = slice.CpuSeconds > 0 ? slice.CpuSeconds : slice.HostSeconds; // CPU time: what other processes took is not the VM's
+        if (slice.Executed >= 10_000 && seconds >= 50e-6)
         {
-            return executed;
+            double speed = executed / seconds;
+            e.Speed = e.Speed == 0 ? speed : 0.75 * e.Speed + 0.25 * speed;
+            ReferenceSpeed = ReferenceSpeed == 0 ? speed : 0.95 * ReferenceSpeed + 0.05 * speed;
         }
-        if (slice.Executed >= 10_000 && slice.HostSeconds >= 50e-6)
-        {
-            ReferenceSpeed = Math.Max(executed / slice.HostSeconds, ReferenceSpeed * ReferenceDecay);
-        }
-        return Math.Max(executed, slice.HostSeconds * ReferenceSpeed);
+        return e.Speed > 0 && ReferenceSpeed > 0 ? executed * Math.Max(1, ReferenceSpeed / e.Speed - 0.5) : executed;
     }
 
     /// <summary>Realtime VMs to wake by the host clock: (id, generation, seconds). The caller arms timers and clears it.</summary>
@@ -193,7 +195,7 @@ public sealed class FleetScheduler
             return;
         }
         InFlight--;
-        e.Vruntime += Charge(m.Slice) / e.Weight;
+        e.Vruntime += Charge(e, m.Slice) / e.Weight;
         e.CapUsedSeconds += m.Slice.HostSeconds;
         SetLocalTime(e, m.Stats.VirtualTime);
         if (e.StopRequested)

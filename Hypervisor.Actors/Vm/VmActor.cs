@@ -36,6 +36,7 @@ public sealed class VmActor : ReceiveActor
     private VirtualMachine _vm = null!;
     private long _slices;
     private double _hostSeconds;
+    private double _cpuSeconds;
     private long _consoleBytes;
 
     public VmActor(VmSpec spec, ElfImage image, IActorRef console, Func<IExecutionEngine, IExecutionEngine>? wrapEngine, VmTelemetry? telemetry = null)
@@ -129,6 +130,7 @@ public sealed class VmActor : ReceiveActor
         long interruptsBefore = Interrupts();
         ulong executedBefore = _vm.State.Executed;
         long start = Stopwatch.GetTimestamp();
+        double cpuStart = ThreadCpuClock.Seconds();
         SliceOutcome outcome;
         try
         {
@@ -141,10 +143,12 @@ public sealed class VmActor : ReceiveActor
             throw new VmHostException(_spec.Name, Stats(), e);
         }
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double cpu = ThreadCpuClock.Seconds() - cpuStart;
         _slices++;
         _hostSeconds += seconds;
         FlushOutput();
-        var slice = new SliceStats(_vm.State.Executed - executedBefore, seconds, Interrupts() - interruptsBefore);
+        var slice = new SliceStats(_vm.State.Executed - executedBefore, seconds, Interrupts() - interruptsBefore, double.IsNaN(cpu) ? 0 : Math.Max(0, cpu));
+        _cpuSeconds += slice.CpuSeconds;
         SliceEnd reason = outcome.Reason switch
         {
             StopReason.BudgetExhausted => SliceEnd.BudgetExhausted,
@@ -279,6 +283,6 @@ public sealed class VmActor : ReceiveActor
         return new VmStats(_spec.Name, _vm.Engine.Name, IsVirtual ? "virtual" : "realtime",
             s.Instret, s.Executed, s.Cycle, VirtualTime(), Interrupts(), exceptions,
             _vm.Ram.ResidentBytes, _vm.Ram.QuotaRefusals, _slices, _hostSeconds, _consoleBytes, _vm.Resets,
-            _vm.ExitCode, _vm.Fault?.ToString(), _vm.InterruptAccounting.Active ? _vm.InterruptAccounting.Snapshot() : null);
+            _vm.ExitCode, _vm.Fault?.ToString(), _vm.InterruptAccounting.Active ? _vm.InterruptAccounting.Snapshot() : null, _cpuSeconds);
     }
 }

@@ -35,7 +35,8 @@ public sealed record SliceCompleted(string Vm, long Seq, SliceStats Slice, VmSta
     ulong NextEventAt, double WakeAfterSeconds);
 
 /// <summary>What one slice did.</summary>
-public sealed record SliceStats(ulong Executed, double HostSeconds, long InterruptsTaken);
+/// <remarks><paramref name="HostSeconds"/> is wall time; <paramref name="CpuSeconds"/> the VM thread's CPU time in the slice (0 where the platform cannot tell), which the scheduler uses to see what a VM's instructions cost the host.</remarks>
+public sealed record SliceStats(ulong Executed, double HostSeconds, long InterruptsTaken, double CpuSeconds = 0);
 
 /// <summary>
 /// A VM's cumulative figures: everything the live table, the summary and telemetry show.
@@ -60,7 +61,8 @@ public sealed record VmStats(
     int Resets,
     int? ExitCode,
     string? Fault,
-    Hypervisor.Devices.InterruptStats? Storm = null)
+    Hypervisor.Devices.InterruptStats? Storm = null,
+    double CpuSeconds = 0)
 {
     public static VmStats Empty(string name, string engine, string timeMode) =>
         new(name, engine, timeMode, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, null);

@@ -154,7 +154,7 @@ public static class StormBench
             $"{busy.NeighbourMips:F1} beside a busy VM, {loud.NeighbourMips:F1} storming ({-lossMips:+0.0%;-0.0%} vs quiet); " +
             $"their instructions per wall second {quiet.NeighbourThroughput:F1} M quiet, {busy.NeighbourThroughput:F1} M busy, {loud.NeighbourThroughput:F1} M storming " +
             $"({-lossThroughput:+0.0%;-0.0%} vs quiet, {-lossVsBusy:+0.0%;-0.0%} vs busy); " +
-            $"the storm VM's share of the VMs' host time {loud.StormShare:P1} (fair share {fair:P1}, the busy VM's {busy.StormShare:P1}), {loud.StormDelivered:N0} interrupts handled/s"));
+            $"the storm VM's share of the VMs' host time {loud.StormShare:P1} wall, {loud.StormCpuShare:P1} CPU (fair share {fair:P1}; the busy VM's {busy.StormShare:P1} wall, {busy.StormCpuShare:P1} CPU), {loud.StormDelivered:N0} interrupts handled/s"));
         if (json)
         {
             context.WriteOutLine(JsonSerializer.Serialize(new
@@ -187,7 +187,9 @@ public static class StormBench
                     throughputLoss = Math.Round(lossThroughput, 4),
                     throughputLossVsBusy = Math.Round(lossVsBusy, 4),
                     stormHostShare = Math.Round(loud.StormShare, 4),
+                    stormCpuShare = Math.Round(loud.StormCpuShare, 4),
                     busyHostShare = Math.Round(busy.StormShare, 4),
+                    busyCpuShare = Math.Round(busy.StormCpuShare, 4),
                     fairShare = Math.Round(fair, 4),
                     stormInterruptsHandledPerSecond = Math.Round(loud.StormDelivered),
                 },
@@ -232,7 +234,7 @@ public static class StormBench
         }).GetAwaiter().GetResult();
     }
 
-    private static (double NeighbourMips, double NeighbourThroughput, double StormShare, double StormDelivered) Neighbours(Scenario scenario, double seconds, double warmup)
+    private static (double NeighbourMips, double NeighbourThroughput, double StormShare, double StormDelivered, double StormCpuShare) Neighbours(Scenario scenario, double seconds, double warmup)
     {
         (FleetStatus a, FleetStatus b, double window, _) = Window(scenario, seconds, warmup);
         var executed = b.Vms.Select((v, i) => (double)(v.Stats.Executed - a.Vms[i].Stats.Executed)).ToArray();
@@ -241,7 +243,9 @@ public static class StormBench
         double mips = Enumerable.Range(1, b.Vms.Count - 1).Average(i => executed[i] / host[i] / 1e6);
         double throughput = executed.Skip(1).Sum() / window / 1e6;
         double share = host[0] / host.Sum();
+        var cpu = b.Vms.Select((v, i) => v.Stats.CpuSeconds - a.Vms[i].Stats.CpuSeconds).ToArray();
+        double cpuShare = cpu.Sum() > 0 ? cpu[0] / cpu.Sum() : double.NaN;
         double delivered = ((b.Vms[0].Stats.Storm?.Delivered ?? 0) - (a.Vms[0].Stats.Storm?.Delivered ?? 0)) / window;
-        return (mips, throughput, share, delivered);
+        return (mips, throughput, share, delivered, cpuShare);
     }
 }
