@@ -86,6 +86,28 @@ public sealed class StormProtectionTests() : TestKit(FleetHost.ActorSystemConfig
     }
 
     [Fact]
+    public void Wall_time_lost_to_other_processes_does_not_move_shares()
+    {
+        // Two equal VMs with the same CPU cost per instruction; one is often preempted by the host
+        // (three times the wall time for the same CPU time). Shares stay instruction-exact.
+        var s = new FleetScheduler(1, 100_000, 0, 1_000);
+        int a = s.Add("a", 1, 0, 0, isVirtual: false);
+        int b = s.Add("b", 1, 0, 0, isVirtual: false);
+        var executed = new double[2];
+        for (int i = 0; i < 1_000; i++)
+        {
+            Grant g = Assert.Single(s.TakeGrants());
+            double cpu = g.Budget / 300e6;
+            executed[g.Id] += g.Budget;
+            var stats = VmStats.Empty(g.Id == a ? "a" : "b", "interp", "realtime");
+            s.Completed(g.Id, new SliceCompleted(stats.Name, i, new SliceStats(g.Budget, g.Id == a ? 3 * cpu : cpu, 0, cpu), stats,
+                SliceEnd.BudgetExhausted, ulong.MaxValue, double.PositiveInfinity));
+        }
+
+        Assert.Equal(executed[a], executed[b]);
+    }
+
+    [Fact]
     public void A_traffic_device_publishes_runs_ahead_and_then_promises_up_to_the_demand()
     {
         var monitor = CreateTestProbe();
