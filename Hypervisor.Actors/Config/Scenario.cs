@@ -85,6 +85,9 @@ public sealed record VmSpec
 
     public RestartPolicy Restart { get; init; } = RestartPolicy.Stop;
 
+    /// <summary>A fault injected into the VM's engine on its first boot (robustness tests); none by default.</summary>
+    public FaultInjection FaultInjection { get; init; } = FaultInjection.None;
+
     /// <summary>Interrupt events per virtual second device actors may deliver; 0 = no limit.</summary>
     public long InterruptRateLimit { get; init; }
 

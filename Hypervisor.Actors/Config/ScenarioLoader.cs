@@ -323,6 +323,7 @@ public static partial class ScenarioLoader
                     _ => throw Error($"{at}.restart", $"'{restartText}' is not a restart policy (stop, restart)"),
                 };
                 long rate = Integer(e, "interrupt-rate-limit", at, 0, 1_000_000_000);
+                FaultInjection fault = ReadFaultInjection(e, $"{at}.fault-injection");
                 ConsoleSpec console = ReadConsole(e, $"{at}.console");
                 IReadOnlyList<DeviceSpec> devices = ReadDevices(e, $"{at}.devices", mode);
 
@@ -342,6 +343,7 @@ public static partial class ScenarioLoader
                         CapPercent = (int)cap,
                         SliceQuota = (ulong)slice,
                         Restart = restart,
+                        FaultInjection = fault,
                         InterruptRateLimit = rate,
                         Console = console,
                         Devices = devices,
@@ -350,6 +352,28 @@ public static partial class ScenarioLoader
             }
             _ = settings;
             return result;
+        }
+
+        private FaultInjection ReadFaultInjection(AkkaConfig e, string at)
+        {
+            AkkaConfig f = e.GetConfig("fault-injection");
+            string kindText = String(f, "kind", at);
+            long atInstret = Integer(f, "at-instret", at, 0, long.MaxValue);
+            if (!FaultInjection.TryParseKind(kindText, out FaultKind kind))
+            {
+                throw Error($"{at}.kind", $"'{kindText}' is not a fault kind (none, host-exception)");
+            }
+            if (kind == FaultKind.None)
+            {
+                return atInstret == 0
+                    ? FaultInjection.None
+                    : throw Error($"{at}.at-instret", "is set but kind = none injects nothing (set kind = host-exception)");
+            }
+            if (atInstret < 1)
+            {
+                throw Error($"{at}.at-instret", $"must be at least 1 with kind = {kindText} (the instret at which the fault strikes)");
+            }
+            return new FaultInjection(kind, (ulong)atInstret);
         }
 
         private ConsoleSpec ReadConsole(AkkaConfig e, string at)

@@ -38,6 +38,7 @@ public sealed class VmActor : ReceiveActor
     private double _hostSeconds;
     private double _cpuSeconds;
     private long _consoleBytes;
+    private bool _restarted;
 
     public VmActor(VmSpec spec, ElfImage image, IActorRef console, Func<IExecutionEngine, IExecutionEngine>? wrapEngine, VmTelemetry? telemetry = null)
     {
@@ -60,7 +61,11 @@ public sealed class VmActor : ReceiveActor
     protected override void PreStart()
     {
         long created = Stopwatch.GetTimestamp();
-        _vm = new VirtualMachine(_spec.Name, _image, _spec.Machine, b => _output.WriteByte(b), _wrapEngine);
+        // A configured fault strikes the first boot only: a VM restarted from boot runs without it.
+        Func<IExecutionEngine, IExecutionEngine>? wrap = _spec.FaultInjection.Enabled && !_restarted
+            ? _spec.FaultInjection.Decorator(() => _vm.State, _wrapEngine)
+            : _wrapEngine;
+        _vm = new VirtualMachine(_spec.Name, _image, _spec.Machine, b => _output.WriteByte(b), wrap);
         _telemetry.Created(_vm, created);
         _telemetry.Attach(_vm.InterruptAccounting);
         foreach (DeviceSpec device in _spec.Devices.Where(d => d.DrivesGenerator))
@@ -68,6 +73,12 @@ public sealed class VmActor : ReceiveActor
             _vm.Generator.AttachHost(device.Source); // before the guest runs: it sees the source in HOST_MAP
         }
         ScheduleConfiguredInput();
+    }
+
+    protected override void PostRestart(Exception reason)
+    {
+        _restarted = true; // the supervisor restarted this VM from boot (its restart policy)
+        base.PostRestart(reason);
     }
 
     private bool IsVirtual => _vm.Clock.Mode == TimeMode.Virtual;
@@ -167,7 +178,23 @@ public sealed class VmActor : ReceiveActor
         ulong next = _vm.Events.NextDue;
         ulong ipt = _vm.Clock.InstructionsPerTick;
         ulong nextAt = next == ulong.MaxValue || !IsVirtual ? ulong.MaxValue : next / ipt + (next % ipt == 0 ? 0UL : 1UL);
-        return new SliceCompleted(_spec.Name, seq, slice, Stats(), reason, nextAt, reason == SliceEnd.Idle ? RealtimeWakeAfter() : double.PositiveInfinity);
+        return new SliceCompleted(_spec.Name, seq, slice, Stats(), reason, nextAt, reason == SliceEnd.Idle ? RealtimeWakeAfter() : double.PositiveInfinity)
+        {
+            NeverWakes = reason == SliceEnd.Idle && NeverWakes(),
+        };
+    }
+
+    /// <summary>
+    /// True when nothing outside the sleeping guest can make mip &amp; mie non-zero: no machine timer
+    /// interrupt enabled with a deadline set, no external interrupt enabled. (msip, SSIP and STIP
+    /// only the guest itself could raise.)
+    /// </summary>
+    private bool NeverWakes()
+    {
+        uint mie = _vm.State.Mie;
+        bool timer = (mie & InterruptBits.Mtip) != 0 && _vm.Clint.MtimeCmp != ulong.MaxValue;
+        bool external = (mie & (InterruptBits.Meip | InterruptBits.Seip)) != 0;
+        return !timer && !external;
     }
 
     /// <summary>Realtime mode: host seconds until the CLINT timer fires, if an enabled timer can wake the hart.</summary>
