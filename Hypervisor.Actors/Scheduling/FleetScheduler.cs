@@ -79,6 +79,9 @@ public sealed class FleetScheduler
         /// <summary>Instructions per host second of the VM's recent slices (smoothed); 0 until a slice is long enough to tell.</summary>
         public double Speed { get; internal set; }
         public bool PauseRequested { get; internal set; }
+
+        /// <summary>Halted in WFI with nothing that could wake it (<see cref="SliceCompleted.NeverWakes"/>): device events leave it halted.</summary>
+        public bool NeverWakes { get; internal set; }
         public bool StopRequested { get; internal set; }
         public long Generation { get; internal set; }
 
@@ -198,6 +201,7 @@ public sealed class FleetScheduler
         e.Vruntime += Charge(e, m.Slice) / e.Weight;
         e.CapUsedSeconds += m.Slice.HostSeconds;
         SetLocalTime(e, m.Stats.VirtualTime);
+        e.NeverWakes = m.Reason == SliceEnd.Idle && m.NeverWakes;
         if (e.StopRequested)
         {
             Move(e, VmPhase.Stopped);
@@ -211,6 +215,9 @@ public sealed class FleetScheduler
                     break;
                 case SliceEnd.GuestFault:
                     Move(e, VmPhase.Faulted);
+                    break;
+                case SliceEnd.Idle when m.NeverWakes:
+                    Move(e, VmPhase.HaltedIdle);
                     break;
                 case SliceEnd.Idle:
                     Park(e, m.NextEventAt, m.WakeAfterSeconds);
@@ -268,7 +275,7 @@ public sealed class FleetScheduler
     public void EventQueued(int id, ulong at)
     {
         Entry e = _vms[id];
-        if (e.Phase is VmPhase.Parked or VmPhase.HaltedIdle)
+        if (e.Phase is VmPhase.Parked or VmPhase.HaltedIdle && !e.NeverWakes) // a VM that can never wake stays halted
         {
             if (!e.Virtual)
             {

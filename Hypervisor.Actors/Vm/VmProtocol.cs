@@ -32,7 +32,14 @@ public enum SliceEnd
 /// realtime VM idle in WFI, the host time until its timer fires (infinity: nothing will fire).
 /// </summary>
 public sealed record SliceCompleted(string Vm, long Seq, SliceStats Slice, VmStats Stats, SliceEnd Reason,
-    ulong NextEventAt, double WakeAfterSeconds);
+    ulong NextEventAt, double WakeAfterSeconds)
+{
+    /// <summary>
+    /// Idle in WFI with nothing outside the guest able to wake it: neither a machine timer with a
+    /// deadline nor an external (PLIC) interrupt is enabled in mie. Device events cannot wake it.
+    /// </summary>
+    public bool NeverWakes { get; init; }
+}
 
 /// <summary>What one slice did.</summary>
 /// <remarks><paramref name="HostSeconds"/> is wall time; <paramref name="CpuSeconds"/> the VM thread's CPU time in the slice (0 where the platform cannot tell), which the scheduler uses to see what a VM's instructions cost the host.</remarks>
