@@ -14,6 +14,7 @@ public static class RunCommand
         var target = new Argument<string>("target") { Description = "Guest ELF to run, or a scenario (.hocon/.conf) to run as a fleet" };
         var engine = new Option<string>("--engine") { Description = "Execution engine: interp, bt or hybrid", DefaultValueFactory = _ => "interp" };
         var memory = new Option<string>("--memory") { Description = "Guest RAM size (e.g. 128M, 64MiB, 512K)", DefaultValueFactory = _ => "128M" };
+        var memoryQuota = new Option<string?>("--memory-quota") { Description = "Most RAM the guest may allocate (resident, e.g. 1M); a store beyond it is a store access fault in the guest" };
         var maxInstructions = new Option<ulong?>("--max-instructions") { Description = "Stop the guest after this many instructions (exit code 124)" };
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on the last line of stdout" };
         var output = new Option<string?>("--out") { Description = "Scenario: folder for the run's transcripts, log and summary (default: output.dir, runs/<timestamp>)" };
@@ -27,7 +28,7 @@ public static class RunCommand
         var stats = new Option<bool>("--stats") { Description = "Print the engine's counters (instructions by tier, translations, traps, callouts) to stderr" };
         var command = new Command("run", "Run a guest ELF (the terminal is its UART) or a scenario of many VMs")
         {
-            target, engine, memory, maxInstructions, json, output, duration, plain, stdinTo, policy, hotThreshold, translationThreshold, background, stats,
+            target, engine, memory, memoryQuota, maxInstructions, json, output, duration, plain, stdinTo, policy, hotThreshold, translationThreshold, background, stats,
         };
         var telemetry = new TelemetryOptions();
         telemetry.AddTo(command);
@@ -36,7 +37,7 @@ public static class RunCommand
             string t = parse.GetValue(target)!;
             if (FleetCommand.IsScenario(t))
             {
-                foreach (Option o in new Option[] { engine, memory, maxInstructions, policy, hotThreshold, translationThreshold, background, stats })
+                foreach (Option o in new Option[] { engine, memory, memoryQuota, maxInstructions, policy, hotThreshold, translationThreshold, background, stats })
                 {
                     if (parse.GetResult(o) is { Implicit: false })
                     {
@@ -66,8 +67,21 @@ public static class RunCommand
             {
                 throw new CliException("--translation-threshold: must be at least 1");
             }
+            long? quota = null;
+            if (parse.GetValue(memoryQuota) is string quotaText)
+            {
+                try
+                {
+                    quota = MachineConfig.ParseSize(quotaText);
+                }
+                catch (FormatException e)
+                {
+                    throw new CliException($"--memory-quota: {e.Message}");
+                }
+            }
             var tuning = new MachineConfig
             {
+                MemoryQuota = quota,
                 HybridPolicy = hybridPolicy,
                 HotThreshold = parse.GetValue(hotThreshold),
                 TranslationThreshold = parse.GetValue(translationThreshold),
@@ -102,7 +116,7 @@ public static class RunCommand
         }
         catch (ArgumentException e)
         {
-            throw new CliException($"--memory: {e.Message}");
+            throw new CliException($"{(e.Message.StartsWith("memory quota", StringComparison.Ordinal) ? "--memory-quota" : "--memory")}: {e.Message}");
         }
         if (maxInstructions == 0)
         {
@@ -173,6 +187,8 @@ public static class RunCommand
                 wallSeconds = Math.Round(summary.WallSeconds, 6),
                 mips = Math.Round(summary.Mips, 3),
                 engine = summary.Engine,
+                residentBytes = vm.Ram.ResidentBytes,
+                quotaRefusals = vm.Ram.QuotaRefusals,
                 engineStats = report,
             }));
         }

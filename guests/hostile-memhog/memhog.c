@@ -12,7 +12,7 @@
  *
  * and with a quota, e.g. hv run --memory 16M --memory-quota 1M:
  *
- *   hostile-memhog: 226 pages stored, 3830 refused by store access faults; read back ok
+ *   hostile-memhog: 253 pages stored, 3825 refused by store access faults; read back ok
  *
  * It fails (exit code 2..4) only if a page it was granted loses its data, a refused page does
  * not read zero, or a fault of another kind happens. Written for this project. */
