@@ -80,6 +80,9 @@ public sealed class InterruptGenerator : IMmioDevice
     private readonly EventScheduler _events;
     private readonly Source[] _sources = new Source[SourceCount];
 
+    /// <summary>Sources that were ever host-driven, fed or enabled; the others read as reset (no events, DONE).</summary>
+    private uint _touched;
+
     public InterruptGenerator(IInterruptSink plic, HartState state, VirtualClock clock, EventScheduler events)
     {
         _plic = plic;
@@ -110,6 +113,7 @@ public sealed class InterruptGenerator : IMmioDevice
     public void AttachHost(int plicSource)
     {
         Source s = SourceOf(plicSource);
+        Touch(plicSource - FirstSource);
         s.Host = true;
         s.StreamEnd = ulong.MaxValue; // open until the host closes it
     }
@@ -202,11 +206,7 @@ public sealed class InterruptGenerator : IMmioDevice
             RegId => Id,
             RegVersion => Version,
             RegConfig => SourceCount | (FirstSource << 8),
-            RegPendingMap => Map(s => s.Account.Pending > 0),
-            RegEnableMap => Map(s => s.Enabled),
-            RegHostMap => Map(s => s.Host),
-            RegDoneMap => Map(s => s.Done),
-            RegLineMap => Map(s => s.Line),
+            RegPendingMap or RegEnableMap or RegHostMap or RegDoneMap or RegLineMap => Map(offset),
             _ => 0,
         };
         return true;
@@ -232,20 +232,32 @@ public sealed class InterruptGenerator : IMmioDevice
         return true;
     }
 
-    private uint Map(Func<Source, bool> bit)
+    /// <summary>A device-wide bitmap: a source never touched is reset (only its DONE bit is set).</summary>
+    private uint Map(uint register)
     {
-        uint m = 0;
-        for (int i = 0; i < SourceCount; i++)
+        uint m = register == RegDoneMap ? ~_touched : 0;
+        for (uint t = _touched; t != 0; t &= t - 1)
         {
+            int i = System.Numerics.BitOperations.TrailingZeroCount(t);
             Source s = _sources[i];
             s.CatchUp();
-            if (bit(s))
+            bool bit = register switch
+            {
+                RegPendingMap => s.Account.Pending > 0,
+                RegEnableMap => s.Enabled,
+                RegHostMap => s.Host,
+                RegDoneMap => s.Done,
+                _ => s.Line,
+            };
+            if (bit)
             {
                 m |= 1u << i;
             }
         }
         return m;
     }
+
+    private void Touch(int index) => _touched |= 1u << index;
 
     private Source SourceOf(int plicSource)
     {
@@ -319,6 +331,7 @@ public sealed class InterruptGenerator : IMmioDevice
             {
                 return;
             }
+            _device.Touch(_index);
             var q = new QueuedRun { Run = run, Scale = scale, Next = run.First, NotBefore = _device.Now };
             if (_head < _runs.Count)
             {
@@ -479,6 +492,10 @@ public sealed class InterruptGenerator : IMmioDevice
 
         public void SetEnabled(bool on)
         {
+            if (on)
+            {
+                _device.Touch(_index);
+            }
             CatchUp();
             bool rising = on && !Enabled;
             Enabled = on;
