@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Hypervisor.Devices;
 using Hypervisor.Loading;
 using Hypervisor.Machine;
 using Hypervisor.Cli.Telemetry;
@@ -163,6 +164,11 @@ public static class RunCommand
             context.Error.WriteLine($"hv: trace ({traceFile.Events:N0} events) in {traceFile.Path}: open it in ui.perfetto.dev or chrome://tracing, or run hv report");
         }
         context.Error.WriteLine(Describe(vm, summary));
+        InterruptStats? storm = vm.InterruptAccounting.Active ? vm.InterruptAccounting.Snapshot() : null;
+        if (storm is not null)
+        {
+            context.Error.WriteLine(DescribeInterrupts(storm));
+        }
         if (summary.Fault is not null)
         {
             context.Error.WriteLine(summary.Fault.ToString());
@@ -190,10 +196,27 @@ public static class RunCommand
                 residentBytes = vm.Ram.ResidentBytes,
                 quotaRefusals = vm.Ram.QuotaRefusals,
                 engineStats = report,
+                raised = storm?.Raised ?? 0,
+                delivered = storm?.Delivered ?? 0,
+                coalesced = storm?.Coalesced ?? 0,
+                deferred = storm?.Deferred ?? 0,
+                lost = storm?.Lost ?? 0,
+                latency = storm is null ? null : new
+                {
+                    samples = storm.VirtualLatencyNs.Count,
+                    virtualMicroseconds = new { p50 = Math.Round(storm.VirtualLatencyNs.P50 / 1000, 3), p99 = Math.Round(storm.VirtualLatencyNs.P99 / 1000, 3), max = Math.Round(storm.VirtualLatencyNs.Max / 1000, 3) },
+                    hostMicroseconds = new { p50 = Math.Round(storm.HostLatencyNs.P50 / 1000, 3), p99 = Math.Round(storm.HostLatencyNs.P99 / 1000, 3), max = Math.Round(storm.HostLatencyNs.Max / 1000, 3) },
+                },
             }));
         }
         return summary.ProcessExitCode;
     }
+
+    /// <summary>The interrupt generator's accounting, when it saw traffic (docs/interrupt-generator.md).</summary>
+    private static string DescribeInterrupts(InterruptStats g) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"hv: interrupt generator: raised {g.Raised:N0}, delivered {g.Delivered:N0}, coalesced {g.Coalesced:N0}, deferred {g.Deferred:N0}, lost {g.Lost:N0}; " +
+        $"latency p50/p99/max {g.VirtualLatencyNs.P50 / 1000:0.###}/{g.VirtualLatencyNs.P99 / 1000:0.###}/{g.VirtualLatencyNs.Max / 1000:0.###} us virtual, " +
+        $"{g.HostLatencyNs.P50 / 1000:0.###}/{g.HostLatencyNs.P99 / 1000:0.###}/{g.HostLatencyNs.Max / 1000:0.###} us host");
 
     private static string Describe(VirtualMachine vm, RunSummary s)
     {
