@@ -60,7 +60,7 @@ public static partial class ScenarioLoader
         }
         catch (Exception e)
         {
-            throw new ScenarioException(file, "-", $"malformed HOCON: {e.Message}");
+            throw MalformedHocon(file, text, e.Message);
         }
         var reader = new Reader(file, baseDir);
         reader.CheckKeys(parsed);
@@ -70,6 +70,23 @@ public static partial class ScenarioLoader
         // The actor system reads the scenario's own akka block (and any vm-dispatcher tuning) from its text.
         string akka = parsed.HasPath("akka") || parsed.HasPath($"{Root}.vm-dispatcher") ? text : "";
         return new Scenario(file, settings, vms, akka);
+    }
+
+    /// <summary>
+    /// Akka's parser reports "Unknown token at position N:" followed by the text and a caret on
+    /// further lines; this makes it one line that names the line and column.
+    /// </summary>
+    private static ScenarioException MalformedHocon(string file, string text, string message)
+    {
+        string first = message.Split('\n')[0].Trim().TrimEnd(':');
+        Match m = Regex.Match(first, @"^(.*?)\s*at position (\d+)$");
+        if (m.Success && int.TryParse(m.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int position) && position <= text.Length)
+        {
+            int line = 1 + text.AsSpan(0, position).Count('\n');
+            int column = position - (text.LastIndexOf('\n', Math.Max(0, position - 1)) + 1) + 1;
+            return new ScenarioException(file, $"line {line}, column {column}", $"malformed HOCON: {m.Groups[1].Value.ToLowerInvariant()}");
+        }
+        return new ScenarioException(file, "-", $"malformed HOCON: {first}");
     }
 
     private static string ReadReference()

@@ -59,6 +59,24 @@ public static class BenchCommand
         };
         idle.SetAction(p => Idle(context, p.GetValue(idleVms), p.GetValue(tick)!, p.GetValue(seconds), p.GetValue(warmup), p.GetValue(parallelism), p.GetValue(json)));
 
+        // Bad numbers are parse errors (one line, exit code 2), not exceptions in the middle of a run.
+        AtLeast(vms, 1);
+        AtLeast(perGroup, 1);
+        AtLeast(scaleVms, 1);
+        AtLeast(idleVms, 1);
+        AtLeast(parallelism, 0);
+        Positive(seconds);
+        Positive(weightSeconds);
+        NotNegative(warmup);
+        NotNegative(weightWarmup);
+        slice.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<ulong>() is < 1_000 or > 1_000_000_000)
+            {
+                r.AddError($"{r.Option.Name}: must be between 1000 and 1000000000 (got {r.GetValueOrDefault<ulong>()})");
+            }
+        });
+
         bench.Subcommands.Add(fairness);
         bench.Subcommands.Add(weights);
         bench.Subcommands.Add(scale);
@@ -67,6 +85,32 @@ public static class BenchCommand
         bench.Subcommands.Add(StormBench.Build(context));
         return bench;
     }
+
+    private static void AtLeast(Option<int> option, int least) => option.Validators.Add(r =>
+    {
+        if (r.GetValueOrDefault<int>() < least)
+        {
+            r.AddError($"{option.Name}: must be at least {least} (got {r.GetValueOrDefault<int>()})");
+        }
+    });
+
+    private static void Positive(Option<double> option) => option.Validators.Add(r =>
+    {
+        double v = r.GetValueOrDefault<double>();
+        if (!(v > 0) || double.IsInfinity(v) || v > 86_400)
+        {
+            r.AddError($"{option.Name}: must be a number of seconds above 0 and at most a day (got {v})");
+        }
+    });
+
+    private static void NotNegative(Option<double> option) => option.Validators.Add(r =>
+    {
+        double v = r.GetValueOrDefault<double>();
+        if (!(v >= 0) || double.IsInfinity(v) || v > 86_400)
+        {
+            r.AddError($"{option.Name}: must be a number of seconds from 0 to a day (got {v})");
+        }
+    });
 
     private static HypervisorSettings Settings(int parallelism, ulong slice) => new()
     {
