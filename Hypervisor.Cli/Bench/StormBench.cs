@@ -31,7 +31,7 @@ public static class StormBench
     public static Command Build(CliContext context)
     {
         var vms = new Option<int>("--vms") { Description = "Storm VMs in the throughput sweep", DefaultValueFactory = _ => 8 };
-        var rates = new Option<string>("--rates") { Description = "Events per second of virtual time per VM to sweep (comma-separated; max = one per tick)", DefaultValueFactory = _ => "50k,100k,200k,400k,max" };
+        var rates = new Option<string>("--rates") { Description = "Events per second of virtual time per VM to sweep (comma-separated; max = one per tick)", DefaultValueFactory = _ => "100k,250k,500k,1M,max" };
         var neighbours = new Option<int>("--neighbours") { Description = "CPU-bound VMs beside the storm VM", DefaultValueFactory = _ => 4 };
         var neighbourRate = new Option<string>("--storm-rate") { Description = "The storm VM's rate in the neighbours part", DefaultValueFactory = _ => "max" };
         var seconds = new Option<double>("--seconds") { Description = "Measured window per run, host seconds", DefaultValueFactory = _ => 5 };
