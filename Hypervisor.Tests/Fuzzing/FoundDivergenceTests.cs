@@ -6,8 +6,9 @@ using Hypervisor.Machine;
 namespace Hypervisor.Tests.Fuzzing;
 
 /// <summary>
-/// Divergences the lockstep fuzzer found, kept as tests until the engines agree (issue 10: the
-/// fuzzer's findings are reported, not fixed, by the fuzzer's owner).
+/// Divergences the lockstep fuzzer found, and the fixed behaviour they pin down: a word that a
+/// sub-page PMP entry forbids to execute is never fetched from a page the interpreter, the
+/// translator or direct execution had cached as executable.
 /// </summary>
 public sealed class FoundDivergenceTests
 {
@@ -20,7 +21,7 @@ public sealed class FoundDivergenceTests
     /// as on the interpreter, the translator and QEMU 7.2 (exit 1). The hybrid (mode-split, U by
     /// direct execution) runs X. Written after the long fuzz run's finding below.
     /// </summary>
-    public static uint[] PmpWordReturnedToAfterATrap()
+    public static uint[] PmpWordReturnedToAfterATrap(bool trapFirst = true)
     {
         var p = new ProgramBuilder();
         int mtvec = p.Words.Count;
@@ -35,7 +36,14 @@ public sealed class FoundDivergenceTests
         p.Li(T0, 0x1800).Emit(Opcode.Csrrc, 0, T0, imm: 0x300);                    // MPP = U
         p.Emit(Opcode.Mret);
         uint uCode = p.Here;
-        p.Emit(Opcode.Sw, rs1: 0, rs2: 0, imm: 0);                                 // a store access fault, skipped
+        if (trapFirst)
+        {
+            p.Emit(Opcode.Sw, rs1: 0, rs2: 0, imm: 0);                             // a store access fault, skipped
+        }
+        else
+        {
+            p.Emit(Opcode.Addi, 0, 0, imm: 0);                                     // straight on into X
+        }
         uint xAddress = p.Here;
         p.PowerOff(0).Spin();                                                      // X: U may not fetch it
         uint handler = p.Here;
@@ -76,6 +84,39 @@ public sealed class FoundDivergenceTests
             Assert.True(s.GuestCode == 1, $"{engine}, translation threshold {threshold?.ToString() ?? "default"}: exit code {s.GuestCode} " +
                                           "(1 = the fetch of X faulted, as on the interpreter and QEMU; 0 = U mode ran X)");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Robustness.RobustFleet.Engines), MemberType = typeof(Robustness.RobustFleet))]
+    public void U_mode_running_straight_on_into_a_word_pmp_forbids_faults_on_every_engine(EngineKind engine)
+    {
+        ElfImage image = ElfImage.Parse("pmp-na4-fallthrough", ElfWriter.Build(PmpWordReturnedToAfterATrap(trapFirst: false)));
+        var vm = new VirtualMachine("pmp-na4", image, new MachineConfig { Engine = engine, MemorySize = 64u << 10, TranslationThreshold = 1 });
+
+        RunSummary s = new GuestRunner(vm).Run(10_000);
+
+        Assert.Equal(RunEnd.PoweredOff, s.End);
+        Assert.Equal(1, s.GuestCode);
+    }
+
+    /// <summary>
+    /// One instruction per slice: each slice starts on the page the last one ended on, and the
+    /// interpreter's memory of that page must not skip the fetch check of a word PMP forbids.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Robustness.RobustFleet.Engines), MemberType = typeof(Robustness.RobustFleet))]
+    public void Single_stepped_the_return_to_a_word_pmp_forbids_faults_on_every_engine(EngineKind engine)
+    {
+        ElfImage image = ElfImage.Parse("pmp-na4", ElfWriter.Build(PmpWordReturnedToAfterATrap()));
+        var vm = new VirtualMachine("pmp-na4", image, new MachineConfig { Engine = engine, MemorySize = 64u << 10, TranslationThreshold = 1 });
+
+        for (int i = 0; i < 10_000 && vm.VmState != VmState.PoweredOff; i++)
+        {
+            vm.RunSlice(1);
+        }
+
+        Assert.Equal(VmState.PoweredOff, vm.VmState);
+        Assert.Equal(1, vm.ExitCode);
     }
 
     /// <summary>

@@ -188,6 +188,13 @@ public sealed class Mmu
         return TranslateFetchSlow(va, out physicalAddress);
     }
 
+    /// <summary>
+    /// True when the fetch TLB maps the page of <paramref name="va"/> (just after a successful
+    /// <see cref="TranslateFetch"/>: the page is RAM, non-zero and executable in every word at the
+    /// current privilege). When false, PMP may split the page, so each fetch must be checked alone.
+    /// </summary>
+    public bool FetchPageMapped(uint va) => _tlb[_fetchBase + (int)((va >> 12) & (TlbSize - 1))].Tag == (va & 0xFFFFF000);
+
     /// <summary>Fetches the instruction word at <paramref name="va"/> (translation, PMP, RAM only).</summary>
     public bool FetchWord(uint va, out uint word)
     {

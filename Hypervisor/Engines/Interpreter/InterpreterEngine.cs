@@ -14,6 +14,9 @@ namespace Hypervisor.Engines.Interpreter;
 /// </remarks>
 public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
 {
+    /// <summary>A page tag no pc matches: the page is fetched word by word (PMP splits it).</summary>
+    private const uint UncachedPage = 2;
+
     private static readonly Instruction[] NoPage = new Instruction[DecodeCache.SlotsPerPage];
 
     private readonly HartState _s;
@@ -124,12 +127,21 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
                     }
                     _pagePhysical = pa & 0xFFFFF000;
                     page = Cache.GetPage(_pagePhysical);
-                    pageTag = pc & 0xFFFFF000;
-                    _lastPage = page;
-                    _lastPageTag = pageTag;
-                    _lastPagePhysical = _pagePhysical;
-                    _lastPageEpoch = mmu.FlushEpoch;
-                    _lastPagePrivilege = s.Privilege;
+                    if (!mmu.FetchPageMapped(pc))
+                    {
+                        // PMP splits the page (or it is all zeros): check the next fetch again, and
+                        // in direct execution leave the tier after this instruction.
+                        pageTag = UncachedPage;
+                    }
+                    else
+                    {
+                        pageTag = pc & 0xFFFFF000;
+                        _lastPage = page;
+                        _lastPageTag = pageTag;
+                        _lastPagePhysical = _pagePhysical;
+                        _lastPageEpoch = mmu.FlushEpoch;
+                        _lastPagePrivilege = s.Privilege;
+                    }
                 }
             }
             ref Instruction i = ref page[(pc >> 2) & (DecodeCache.SlotsPerPage - 1)];

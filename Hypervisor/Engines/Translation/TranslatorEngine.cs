@@ -198,6 +198,10 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
         {
             return null; // the interpreter raises the fetch fault
         }
+        if (!_mmu.FetchPageMapped(pc))
+        {
+            return null; // PMP splits this page (perhaps since the block was made): the interpreter checks every fetch
+        }
         var key = new BlockKey(pc, physical, s.Privilege, _mmu.Translates(s.Privilege));
         if (!Cache.TryGet(key, out TranslatedBlock block))
         {
