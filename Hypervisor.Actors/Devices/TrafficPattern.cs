@@ -31,11 +31,20 @@ public abstract class TrafficPattern
     public static TrafficPattern For(DeviceSpec spec)
     {
         ulong end = spec.DurationTicks == 0 ? ulong.MaxValue / 2 : Math.Min(ulong.MaxValue / 2, spec.StartTicks + spec.DurationTicks);
+        long rate = spec.Type == "storm" && spec.Rate == 0 ? MaxRate : spec.Rate;
+        if (spec.Type is "steady" or "storm" or "poisson" && (rate < 1 || rate > MaxRate))
+        {
+            throw new ArgumentException($"a {spec.Type} device needs a rate of 1 to {MaxRate} events per second of virtual time (got {spec.Rate})");
+        }
+        if (spec.Type == "burst" && (spec.Burst < 1 || spec.PeriodTicks == 0))
+        {
+            throw new ArgumentException($"a burst device needs at least one event per burst and a period (got {spec.Burst} every {spec.PeriodTicks} ticks)");
+        }
         return spec.Type switch
         {
-            "steady" or "storm" => new Arithmetic(new EventRun(spec.StartTicks, 0, Limit(spec.Count), (ulong)MaxRate, (ulong)spec.Rate, 1), end),
+            "steady" or "storm" => new Arithmetic(new EventRun(spec.StartTicks, 0, Limit(spec.Count), (ulong)MaxRate, (ulong)rate, 1), end),
             "burst" => new Arithmetic(new EventRun(spec.StartTicks, 0, Limit(spec.Count), spec.PeriodTicks, 1, spec.Burst), end),
-            "poisson" => new Poisson(spec.StartTicks, spec.Rate, spec.Seed, spec.Count, end),
+            "poisson" => new Poisson(spec.StartTicks, rate, spec.Seed, spec.Count, end),
             _ => throw new ArgumentException($"'{spec.Type}' is not an interrupt-generator traffic type ({string.Join(", ", Types)})"),
         };
     }

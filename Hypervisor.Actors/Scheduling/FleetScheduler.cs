@@ -76,8 +76,39 @@ public sealed class FleetScheduler
         public ulong WakeAt { get; internal set; } = ulong.MaxValue;
         public double CapUsedSeconds { get; internal set; }
 
-        /// <summary>Instructions per host second of the VM's recent slices (smoothed); 0 until a slice is long enough to tell.</summary>
-        public double Speed { get; internal set; }
+        /// <summary>
+        /// The VM's instructions per second of host CPU time: the fastest of its last three samples
+        /// (each at least 2 ms of CPU time, summed over slices), so a sample slowed by a transient
+        /// (the JIT compiling its blocks) soon stops counting and a VM that is always slow (a storm)
+        /// is judged by it; 0 (charged its instructions) until it has three samples.
+        /// </summary>
+        public double Speed
+        {
+            get
+            {
+                if (_speedSamples < SpeedHistory)
+                {
+                    return 0; // too early to tell a slow VM from one whose first code is still compiling
+                }
+                double fastest = 0;
+                for (int i = 0; i < SpeedHistory; i++)
+                {
+                    fastest = Math.Max(fastest, _speeds[i]);
+                }
+                return fastest;
+            }
+        }
+
+        private const int SpeedHistory = 3;
+        private readonly double[] _speeds = new double[SpeedHistory];
+        private int _speedSamples;
+
+        internal double SampleInstructions { get; set; }
+
+        internal double SampleSeconds { get; set; }
+
+        internal void AddSpeedSample(double speed) => _speeds[_speedSamples++ % SpeedHistory] = speed;
+
         public bool PauseRequested { get; internal set; }
 
         /// <summary>Halted in WFI with nothing that could wake it (<see cref="SliceCompleted.NeverWakes"/>): device events leave it halted.</summary>
@@ -122,32 +153,44 @@ public sealed class FleetScheduler
     public double CapPeriodSeconds { get; set; } = 0.1;
 
     /// <summary>
-    /// The fleet's reference speed, instructions per second of host CPU time: a moving average of the
-    /// speeds of the slices run (slices of at least 10,000 instructions and 50 µs of CPU time; wall
-    /// time where the platform cannot tell the VM thread's CPU time). <see cref="Charge"/> compares
-    /// each VM's own speed with it.
+    /// The fleet's reference speed, instructions per second of host CPU time: a moving average of
+    /// the VMs' speed samples (see <see cref="Entry.Speed"/>). <see cref="Charge"/> compares each VM's
+    /// speed with it.
     /// </summary>
     public double ReferenceSpeed { get; private set; }
+
+    /// <summary>CPU time a speed sample covers at least (slices are summed until they reach it).</summary>
+    private const double SampleSeconds = 0.002;
+
+    private long _referenceSamples;
 
     /// <summary>
     /// What a slice costs a VM's credit: its instructions, times how much slower than the fleet the
     /// VM runs on the host, less a dead band: <c>instructions × max(1, reference / speed − 0.5)</c>.
     /// A VM within 1.5 times the reference pays exactly its instructions (shares stay exact whatever
     /// host noise does); one whose instructions are dear on the host (an interrupt storm: traps, MMIO,
-    /// device callouts) pays nearly the host time it takes, so it cannot take more than its share of
-    /// the host from its neighbours (issue 7; docs/scheduling.md). Speeds are smoothed per VM.
+    /// device callouts) pays nearly the CPU time it takes, so it cannot take more than its share of
+    /// the host from its neighbours (issue 7; docs/scheduling.md).
     /// </summary>
     private double Charge(Entry e, SliceStats slice)
     {
         double executed = slice.Executed;
-        double seconds = slice.CpuSeconds > 0 ? slice.CpuSeconds : slice.HostSeconds; // CPU time: what other processes took is not the VM's
-        if (slice.Executed >= 10_000 && seconds >= 50e-6)
+        e.SampleInstructions += executed;
+        e.SampleSeconds += slice.CpuSeconds > 0 ? slice.CpuSeconds : slice.HostSeconds; // CPU time: what other processes took is not the VM's
+        if (e.SampleSeconds >= SampleSeconds)
         {
-            double speed = executed / seconds;
-            e.Speed = e.Speed == 0 ? speed : 0.75 * e.Speed + 0.25 * speed;
-            ReferenceSpeed = ReferenceSpeed == 0 ? speed : 0.95 * ReferenceSpeed + 0.05 * speed;
+            double speed = e.SampleInstructions / e.SampleSeconds;
+            e.AddSpeedSample(speed);
+            _referenceSamples++;
+            // A plain mean of the first samples, then a moving average: one early sample from a slow VM
+            // (a storm that happened to run first) does not hold the reference down for long.
+            double weight = Math.Max(0.05, 1.0 / _referenceSamples);
+            ReferenceSpeed = (1 - weight) * ReferenceSpeed + weight * speed;
+            e.SampleInstructions = 0;
+            e.SampleSeconds = 0;
         }
-        return e.Speed > 0 && ReferenceSpeed > 0 ? executed * Math.Max(1, ReferenceSpeed / e.Speed - 0.5) : executed;
+        double vmSpeed = e.Speed;
+        return vmSpeed > 0 && ReferenceSpeed > 0 ? executed * Math.Max(1, ReferenceSpeed / vmSpeed - 0.5) : executed;
     }
 
     /// <summary>Realtime VMs to wake by the host clock: (id, generation, seconds). The caller arms timers and clears it.</summary>

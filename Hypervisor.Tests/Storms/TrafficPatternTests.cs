@@ -110,4 +110,32 @@ public sealed class TrafficPatternTests
         double expected = Math.Log(x);
         Assert.True(Math.Abs(DeterministicMath.Ln(x) - expected) <= 4e-16 * Math.Max(1, Math.Abs(expected)), $"ln({x})");
     }
+
+    [Fact]
+    public void A_storm_given_no_rate_runs_at_the_maximum_rate()
+    {
+        var events = Events(TrafficPattern.For(Spec("storm", start: 0, count: 5)), 10_000, 1_000);
+
+        Assert.Equal(5, events.Count);
+        Assert.Equal(events.Select((_, k) => (ulong)k * (ulong)(10_000_000 / TrafficPattern.MaxRate)), events.Select(e => e.Tick));
+    }
+
+    [Theory]
+    [InlineData("steady", 0L)]
+    [InlineData("poisson", -5L)]
+    [InlineData("steady", long.MaxValue)]
+    public void A_pattern_built_in_code_with_an_impossible_rate_is_refused_by_name(string type, long rate)
+    {
+        var e = Assert.Throws<ArgumentException>(() => TrafficPattern.For(Spec(type, rate: rate)));
+
+        Assert.Contains($"a {type} device needs a rate", e.Message);
+    }
+
+    [Fact]
+    public void A_burst_pattern_without_a_period_is_refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => TrafficPattern.For(Spec("burst", burst: 8, period: 0)));
+
+        Assert.Contains("needs at least one event per burst and a period", e.Message);
+    }
 }

@@ -1,14 +1,14 @@
 /* hostile-spin: a CPU hog that never lets an interrupt in. It clears mstatus.MIE, makes a timer
  * interrupt (mtimecmp = 0) and a software interrupt (msip = 1) pending and enabled in mie -- so
  * they stay pending and are never taken -- and then runs a two-instruction loop SPIN_ROUNDS
- * times (20,000,000 instructions) without a WFI, a trap or any other exit to the monitor. A
+ * times (200,000,000 instructions) without a WFI, a trap or any other exit to the monitor. A
  * hypervisor can only take the CPU back from it by preemption: the tests run it in fleets and
  * check that it gets no more than its weight's share, and that its neighbours finish normally.
  * It then clears msip and powers off with success, so it also runs to its end alone, on every
  * engine and on QEMU. Written for this project. */
 #include "hv.h"
 
-#define SPIN_ROUNDS 10000000u
+#define SPIN_ROUNDS 100000000u
 #define MIP_MSIP 0x8u
 #define MIP_MTIP 0x80u
 
