@@ -4,7 +4,7 @@ namespace Hypervisor.Actors.Config;
 public sealed class ScenarioException : Exception
 {
     public ScenarioException(string file, string key, string problem, Exception? inner = null)
-        : base($"{file}: {key}: {problem}", inner)
+        : base(key.Length == 0 ? $"{file}: {problem}" : $"{file}: {key}: {problem}", inner)
     {
         File = file;
         Key = key;
@@ -13,7 +13,7 @@ public sealed class ScenarioException : Exception
 
     public string File { get; }
 
-    /// <summary>The HOCON path of the offending key (e.g. <c>hypervisor.vms[2].weight</c>), or a line:column for syntax errors.</summary>
+    /// <summary>The HOCON path of the offending key (e.g. <c>hypervisor.vms[2].weight</c>), a line:column for syntax errors, or empty for the whole file.</summary>
     public string Key { get; }
 
     public string Problem { get; }

@@ -32,7 +32,7 @@ public static partial class ScenarioLoader
         string display = path;
         if (!File.Exists(path))
         {
-            throw new ScenarioException(display, "-", "no such file");
+            throw new ScenarioException(display, "", Directory.Exists(path) ? "a directory, not a scenario file" : "no such file");
         }
         string text;
         try
@@ -41,7 +41,7 @@ public static partial class ScenarioLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ScenarioException(display, "-", e.Message);
+            throw new ScenarioException(display, "", e.Message);
         }
         return Parse(text, display, Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
@@ -84,9 +84,43 @@ public static partial class ScenarioLoader
         {
             int line = 1 + text.AsSpan(0, position).Count('\n');
             int column = position - (text.LastIndexOf('\n', Math.Max(0, position - 1)) + 1) + 1;
-            return new ScenarioException(file, $"line {line}, column {column}", $"malformed HOCON: {m.Groups[1].Value.ToLowerInvariant()}");
+            string problem = m.Groups[1].Value.ToLowerInvariant();
+            if (problem == "unknown token" && CommaAfterBrace(text, position))
+            {
+                problem += " (Akka's HOCON parser takes no comma after a closing '}': leave it out or start a new line)";
+            }
+            return new ScenarioException(file, $"line {line}, column {column}", $"malformed HOCON: {problem}");
         }
-        return new ScenarioException(file, "-", $"malformed HOCON: {first}");
+        if (first.Contains("Object reference not set", StringComparison.Ordinal) && IncludePattern().IsMatch(text))
+        {
+            // Akka's parser has no file includes here and fails inside with a NullReferenceException.
+            return new ScenarioException(file, "include", "scenarios cannot include other files: put the keys in this file (hocon/hypervisor.conf gives the defaults)");
+        }
+        return new ScenarioException(file, "", $"malformed HOCON: {first}");
+    }
+
+    /// <summary>True when the text before <paramref name="position"/> ends in '}' and a comma (spaces between).</summary>
+    private static bool CommaAfterBrace(string text, int position)
+    {
+        int i = Math.Min(position, text.Length) - 1;
+        while (i >= 0 && char.IsWhiteSpace(text[i]))
+        {
+            i--;
+        }
+        if (i < 0 || text[i] != ',')
+        {
+            i = Math.Min(position, text.Length - 1);
+            if (i < 0 || text[i] != ',')
+            {
+                return false;
+            }
+        }
+        i--;
+        while (i >= 0 && char.IsWhiteSpace(text[i]))
+        {
+            i--;
+        }
+        return i >= 0 && text[i] == '}';
     }
 
     private static string ReadReference()
@@ -99,6 +133,9 @@ public static partial class ScenarioLoader
         using var r = new StreamReader(s, Encoding.UTF8);
         return r.ReadToEnd();
     }
+
+    [GeneratedRegex(@"(^|\n)\s*include\s")]
+    private static partial Regex IncludePattern();
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex NamePattern();
@@ -172,7 +209,8 @@ public static partial class ScenarioLoader
                 }
                 else if (child.IsObject())
                 {
-                    throw Error(p, "must be a value, not an object");
+                    // Akka says an empty list in the reference is no array: devices is the one list a VM has.
+                    throw Error(p, refChild.IsArray() || p.EndsWith(".devices", StringComparison.Ordinal) ? "must be a list [ ... ], not an object" : "must be a value, not an object");
                 }
             }
         }
@@ -251,7 +289,7 @@ public static partial class ScenarioLoader
                 {
                     if (!File.Exists(imagePath))
                     {
-                        throw Error($"{at}.image", $"{imagePath}: no such file");
+                        throw Error($"{at}.image", Directory.Exists(imagePath) ? $"{imagePath}: a directory, not an ELF file" : $"{imagePath}: no such file");
                     }
                     try
                     {

@@ -69,7 +69,26 @@ public sealed class FleetHost : IAsyncDisposable
         {
             Directory.CreateDirectory(options.OutputDir);
         }
-        ActorSystem system = ActorSystem.Create(systemName, ActorSystemConfig(scenario, serilog));
+        ActorSystem system;
+        try
+        {
+            system = ActorSystem.Create(systemName, ActorSystemConfig(scenario, serilog));
+        }
+        catch (Exception e)
+        {
+            // The scenario's own akka block reaches Akka only here: its refusal is a bad scenario.
+            throw new ScenarioException(scenario.File, "akka", $"Akka refused the configuration: {FirstLine(e)}", e);
+        }
+        try
+        {
+            system.Dispatchers.Lookup(VmActor.Dispatcher);
+        }
+        catch (Exception e)
+        {
+            // Checked before any VM actor exists: a VM actor that cannot be created would leave the fleet waiting forever.
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            throw new ScenarioException(scenario.File, VmActor.Dispatcher, $"Akka cannot build this dispatcher: {FirstLine(e)}", e);
+        }
         IActorRef supervisor = system.ActorOf(HypervisorSupervisor.Props(scenario, options), "hypervisor");
         return new FleetHost(system, supervisor, options.OutputDir);
     }
@@ -85,5 +104,17 @@ public sealed class FleetHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await System.Terminate().ConfigureAwait(false);
+    }
+
+    /// <summary>The innermost exception's first line: Akka wraps the cause and appends multi-line detail.</summary>
+    private static string FirstLine(Exception e)
+    {
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+        string message = e.Message;
+        int newline = message.IndexOfAny(['\r', '\n']);
+        return newline < 0 ? message : message[..newline];
     }
 }

@@ -227,7 +227,8 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
 
     protected override void PostStop() => _telemetry.Dispose();
 
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(Decide);
+    // Akka's own failure log is off: the VM's telemetry logs the exception once, with the VM's name.
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(-1, -1, Decide, loggingEnabled: false);
 
     private Directive Decide(Exception e)
     {
@@ -235,7 +236,7 @@ public sealed class HypervisorSupervisor : ReceiveActor, IWithTimers
         {
             VmSlot slot = _slots[id];
             bool restart = slot.Spec.Restart == RestartPolicy.Restart && slot.Restarts < MaxRestarts;
-            Self.Tell(new VmCrashed(crash.Vm, crash.Stats, e.Message + (restart ? " (restarting from boot)" : "")));
+            Self.Tell(new VmCrashed(crash.Vm, crash.Stats, crash.Problem + (restart ? " (restarting from boot)" : "")));
             return restart ? Directive.Restart : Directive.Stop;
         }
         if (e is ActorInitializationException init && init.Actor is { } failed && _ids.TryGetValue(failed.Path.Name, out int vm))

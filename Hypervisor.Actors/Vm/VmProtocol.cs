@@ -150,4 +150,7 @@ public sealed class VmHostException(string vm, VmStats stats, Exception inner)
     public string Vm { get; } = vm;
 
     public VmStats Stats { get; } = stats;
+
+    /// <summary>What went wrong, without the VM's name (reports put the name in front themselves).</summary>
+    public string Problem => $"host exception in the engine: {InnerException!.GetType().Name}: {InnerException.Message}";
 }

@@ -67,10 +67,7 @@ public static class StormBench
     private static int Run(CliContext context, int n, string rateList, int k, string stormRateText, double seconds, double warmup, string engineText,
         int parallelism, ulong slice, bool json)
     {
-        if (n < 1 || k < 1 || seconds <= 0 || warmup < 0 || slice < 1000)
-        {
-            throw new CliException("--vms, --neighbours and --seconds must be positive, --slice at least 1000");
-        }
+        BenchArguments.Check(n, k, "--neighbours", seconds, warmup, slice);
         if (!EngineFactory.TryParse(engineText, out EngineKind engine))
         {
             throw new CliException($"--engine: '{engineText}' is not an engine (interp, bt, hybrid)");

@@ -47,10 +47,7 @@ public static class TelemetryBench
 
     private static int Run(CliContext context, int n, double seconds, double warmup, int rounds, int parallelism, ulong slice, bool json)
     {
-        if (n < 1 || rounds < 1 || seconds <= 0 || warmup < 0 || slice < 1000)
-        {
-            throw new CliException("--vms, --rounds and --seconds must be positive, --slice at least 1000");
-        }
+        BenchArguments.Check(n, rounds, "--rounds", seconds, warmup, slice);
         string dir = Path.Combine(Path.GetTempPath(), "hv-bench-telemetry-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         string image = BenchGuests.Write(dir, "cpu-loop", BenchGuests.CpuLoop());
         var settings = new HypervisorSettings

@@ -20,7 +20,7 @@ public static class BenchCommand
 {
     public static Command Build(CliContext context)
     {
-        var bench = new Command("bench", "Measure the fleet: fairness, weights, scale, idle");
+        var bench = new Command("bench", "Measure the fleet: fairness, weights, scale, idle, storm, telemetry");
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line of stdout" };
         var parallelism = new Option<int>("--parallelism") { Description = "Host slots (0 = cores)", DefaultValueFactory = _ => 0 };
         var slice = new Option<ulong>("--slice") { Description = "Instructions per slice", DefaultValueFactory = _ => 1_000_000 };
@@ -71,9 +71,9 @@ public static class BenchCommand
         NotNegative(weightWarmup);
         slice.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<ulong>() is < 1_000 or > 1_000_000_000)
+            if (Parsed(r, out ulong v) && v is < 1_000 or > 1_000_000_000)
             {
-                r.AddError($"{r.Option.Name}: must be between 1000 and 1000000000 (got {r.GetValueOrDefault<ulong>()})");
+                r.AddError($"{r.Option.Name}: must be between 1000 and 1000000000 (got {v})");
             }
         });
 
@@ -86,18 +86,35 @@ public static class BenchCommand
         return bench;
     }
 
+    /// <summary>
+    /// The option's value, or false when it did not parse: the parser reports that itself, in one
+    /// line, and a validator that asked for the value anyway would throw instead.
+    /// </summary>
+    private static bool Parsed<T>(System.CommandLine.Parsing.OptionResult r, out T value)
+    {
+        try
+        {
+            value = r.GetValueOrDefault<T>()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
+    }
+
     private static void AtLeast(Option<int> option, int least) => option.Validators.Add(r =>
     {
-        if (r.GetValueOrDefault<int>() < least)
+        if (Parsed(r, out int v) && v < least)
         {
-            r.AddError($"{option.Name}: must be at least {least} (got {r.GetValueOrDefault<int>()})");
+            r.AddError($"{option.Name}: must be at least {least} (got {v})");
         }
     });
 
     private static void Positive(Option<double> option) => option.Validators.Add(r =>
     {
-        double v = r.GetValueOrDefault<double>();
-        if (!(v > 0) || double.IsInfinity(v) || v > 86_400)
+        if (Parsed(r, out double v) && !(v > 0) || double.IsInfinity(v) || v > 86_400)
         {
             r.AddError($"{option.Name}: must be a number of seconds above 0 and at most a day (got {v})");
         }
@@ -105,8 +122,7 @@ public static class BenchCommand
 
     private static void NotNegative(Option<double> option) => option.Validators.Add(r =>
     {
-        double v = r.GetValueOrDefault<double>();
-        if (!(v >= 0) || double.IsInfinity(v) || v > 86_400)
+        if (Parsed(r, out double v) && !(v >= 0) || double.IsInfinity(v) || v > 86_400)
         {
             r.AddError($"{option.Name}: must be a number of seconds from 0 to a day (got {v})");
         }

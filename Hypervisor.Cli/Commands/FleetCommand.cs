@@ -76,6 +76,10 @@ public static class FleetCommand
             Log.Information("scenario {Scenario}: {Count} VMs, output in {Dir}", scenario.File, scenario.Vms.Count, dir);
             result = RunFleet(context, scenario, dir, sink, live, stdinTo, pipeline).GetAwaiter().GetResult();
         }
+        catch (ScenarioException e)
+        {
+            throw new CliException(e.Message);
+        }
         finally
         {
             pipeline.Dispose();

@@ -196,7 +196,7 @@ public sealed class ScenarioLoaderTests : IDisposable
     {
         var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(Path.Combine(_dir, "none.hocon")));
 
-        Assert.EndsWith("none.hocon: -: no such file", e.Message);
+        Assert.EndsWith("none.hocon: no such file", e.Message);
     }
 
     [Fact]

@@ -131,7 +131,7 @@ public sealed class ProfileCommandTests
     [InlineData("hv: --engine: 'qemu' is not an engine (interp, bt, hybrid)", "profile", "{demo}", "--engine", "qemu")]
     [InlineData("hv: /no/such.elf: no such file", "profile", "/no/such.elf")]
     [InlineData("hv: --top: must be at least 1 (got 0)", "profile", "{demo}", "--top", "0")]
-    [InlineData("hv: /no/such.hocon: -: no such file", "coverage", "/no/such.hocon", "-o", "/tmp/x.info")]
+    [InlineData("hv: /no/such.hocon: no such file", "coverage", "/no/such.hocon", "-o", "/tmp/x.info")]
     [InlineData("hv: -o: /no/such/dir/x.info: folder /no/such/dir does not exist", "coverage", "{demo}", "-o", "/no/such/dir/x.info")]
     public void Bad_input_gets_one_clear_line_and_exit_code_2(string expected, params string[] args)
     {

@@ -31,7 +31,11 @@ public sealed class BadInputTests
 
     [Theory]
     [InlineData("hypervisor { vms = [ { " + Vm + " }", "line 1, column 20: malformed HOCON: '[' is never closed")]
-    [InlineData("hypervisor { scheduler { slices = 5 }, vms = [ { " + Vm + " } ] }", "line 1, column 38: malformed HOCON: unknown token")]
+    [InlineData("hypervisor { scheduler { slices = 5 }, vms = [ { " + Vm + " } ] }", "line 1, column 38: malformed HOCON: unknown token (Akka's HOCON parser takes no comma after a closing '}'")]
+    [InlineData("include \"nothere.conf\"\nhypervisor { vms = [ { " + Vm + " } ] }", "include: scenarios cannot include other files")]
+    [InlineData("hypervisor { vms = [ { " + Vm + ", devices = { type = pulse } } ] }", "hypervisor.vms[0].devices: must be a list [ ... ], not an object")]
+    [InlineData("akka { loglevel = LOUD }\nhypervisor { vms = [ { " + Vm + " } ] }", "akka: Akka refused the configuration: Unknown LogLevel")]
+    [InlineData("hypervisor { vm-dispatcher { type = Nope }\nvms = [ { " + Vm + " } ] }", "hypervisor.vm-dispatcher: Akka cannot build this dispatcher")]
     [InlineData("hypervisr { vms = [ { " + Vm + " } ] }", "hypervisr: unknown key")]
     [InlineData("hypervisor { vms = [ { " + Vm + ", wieght = 2 } ] }", "hypervisor.vms[0].wieght: unknown key (known here: name, image,")]
     [InlineData("hypervisor { vms = [ { name = a, image = \"nope.elf\" } ] }", "hypervisor.vms[0].image:")]
@@ -78,6 +82,7 @@ public sealed class BadInputTests
             OneClearLine(CliHarness.Run(null, "run", path), expected);
         }
         OneClearLine(CliHarness.Run(null, "run", Path.Combine(_dir, "missing.elf")), "no such file");
+        OneClearLine(CliHarness.Run(null, "run", _dir), "a directory, not an ELF file");
     }
 
     [Theory]
@@ -89,6 +94,10 @@ public sealed class BadInputTests
     [InlineData("bench idle --warmup -2", "--warmup: must be a number of seconds from 0 to a day (got -2)")]
     [InlineData("run x.elf --max-instructions -5", "--max-instructions: '-5' is not a whole number of at least 0")]
     [InlineData("run x.elf --memory-quota 1K", "--memory-quota: memory quota must be at least 64 KiB (got 1024 bytes)")]
+    [InlineData("bench fairness --vms many", "--vms: 'many' is not a whole number")]
+    [InlineData("bench weights --seconds abc", "--seconds: 'abc' is not a number")]
+    [InlineData("bench storm --neighbours 0", "--neighbours: must be at least 1 (got 0)")]
+    [InlineData("bench telemetry --seconds -3", "--seconds: must be a number of seconds above 0 (got -3)")]
     [InlineData("fuzz --policy turbo", "--policy: 'turbo' is not a hybrid policy (mode-split, hot-threshold, trap-and-emulate)")]
     public void Bad_command_lines_get_one_line_each(string args, string expected)
     {

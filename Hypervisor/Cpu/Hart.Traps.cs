@@ -52,13 +52,55 @@ public sealed partial class Hart
         if (s.Pc == _lastTrapTarget && retired == _instretAtLastTrap)
         {
             Fault = new GuestFaultReport(
-                "trap loop: the trap handler's first instruction faults",
+                $"trap loop: the trap handler's first instruction faults (the handler was entered for {GuestFaultReport.CauseName(_lastExceptionCause)} " +
+                $"at pc=0x{_lastExceptionPc:x8}, tval=0x{_lastExceptionTval:x8})",
                 s.Pc, (uint)cause, tval, s.Privilege, (uint[])s.X.Clone(), retired);
             RequestStop(StopReason.GuestFault);
             return;
         }
+        if (IsWithoutProgress(cause, tval))
+        {
+            Fault = new GuestFaultReport(
+                $"no progress: the same exception at the same pc with the same registers {RepeatLimit:N0} times in a row (a trap handler that faults again, e.g. with its stack outside RAM)",
+                s.Pc, (uint)cause, tval, s.Privilege, (uint[])s.X.Clone(), retired);
+            RequestStop(StopReason.GuestFault);
+            return;
+        }
+        _lastExceptionCause = (uint)cause;
+        _lastExceptionPc = s.Pc;
+        _lastExceptionTval = tval;
         EnterTrap((uint)cause, tval, s.Pc);
         _instretAtLastTrap = retired;
+    }
+
+    /// <summary>Repeats of one fault, with nothing changed in the registers, after which the guest is stopped.</summary>
+    public const int RepeatLimit = 1_000_000;
+
+    private uint _lastExceptionCause, _lastExceptionPc, _lastExceptionTval;
+    private readonly uint[] _repeatRegisters = new uint[32];
+    private int _repeats;
+
+    /// <summary>
+    /// True when this fault is the same as the last one (cause, pc, tval) with every register
+    /// unchanged, for the <see cref="RepeatLimit"/>th time in a row: a handler that faults later
+    /// than its first instruction (say, storing to a stack outside RAM) loops forever without a
+    /// trace. ECALL and EBREAK never count: an idle loop may call the kernel with the same registers.
+    /// </summary>
+    private bool IsWithoutProgress(ExceptionCause cause, uint tval)
+    {
+        if (cause is ExceptionCause.Breakpoint or ExceptionCause.EcallFromU or ExceptionCause.EcallFromS or ExceptionCause.EcallFromM)
+        {
+            return false;
+        }
+        HartState s = State;
+        if ((uint)cause == _lastExceptionCause && s.Pc == _lastExceptionPc && tval == _lastExceptionTval &&
+            s.X.AsSpan(0, 32).SequenceEqual(_repeatRegisters))
+        {
+            return ++_repeats >= RepeatLimit;
+        }
+        s.X.AsSpan(0, 32).CopyTo(_repeatRegisters);
+        _repeats = 0;
+        return false;
     }
 
     /// <summary>Enters the trap handler for <paramref name="cause"/> (interrupt flag included), applying delegation.</summary>

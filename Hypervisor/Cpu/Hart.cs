@@ -201,5 +201,6 @@ public sealed partial class Hart : IInterruptTarget
         Fault = null;
         Attention &= ~AttentionStop;
         _lastTrapTarget = uint.MaxValue;
+        _repeats = 0;
     }
 }

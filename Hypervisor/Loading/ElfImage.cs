@@ -108,7 +108,7 @@ public sealed class ElfImage
     {
         if (!File.Exists(path))
         {
-            throw new ElfLoadException($"{path}: no such file");
+            throw new ElfLoadException(Directory.Exists(path) ? $"{path}: a directory, not an ELF file" : $"{path}: no such file");
         }
         byte[] bytes;
         try
