@@ -21,6 +21,7 @@ public static class EngineFactory
     public static IExecutionEngine Create(MachineConfig config, Hart hart, SystemBus bus) => config.Engine switch
     {
         EngineKind.BinaryTranslator => new TranslatorEngine(hart, bus,
+            cacheCapacity: config.TranslationCacheCapacity,
             translationThreshold: config.TranslationThreshold ?? TranslatorEngine.DefaultTranslationThreshold,
             backgroundCompilation: config.BackgroundCompilation),
         EngineKind.Hybrid => new HybridEngine(hart, bus, config.HybridPolicy, config.HotThreshold, config.TranslationThreshold,

@@ -39,6 +39,9 @@ public sealed record MachineConfig
     /// </summary>
     public bool BackgroundCompilation { get; init; }
 
+    /// <summary>Most blocks the binary translator's cache holds before it is flushed whole (QEMU's code buffer size, in blocks).</summary>
+    public int TranslationCacheCapacity { get; init; } = Engines.Translation.TranslationCache.DefaultCapacity;
+
     /// <summary>How the hybrid engine divides the work (only for <see cref="EngineKind.Hybrid"/>).</summary>
     public HybridPolicy HybridPolicy { get; init; } = HybridPolicy.ModeSplit;
 
@@ -68,6 +71,10 @@ public sealed record MachineConfig
         if (TranslationThreshold is int t && t < 1)
         {
             throw new ArgumentException($"translation threshold must be at least 1 (got {t})");
+        }
+        if (TranslationCacheCapacity < 1)
+        {
+            throw new ArgumentException($"translation cache capacity must be at least 1 block (got {TranslationCacheCapacity})");
         }
         if (HotThreshold < 1)
         {

@@ -173,6 +173,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
             next = link.Link;
             if (next is not null && next.Valid && link.Epoch == epoch)
             {
+                CountHit();
                 return next;
             }
             next = Lookup(link.Target);
@@ -181,6 +182,13 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
             return next;
         }
         return Lookup(S.Pc);
+    }
+
+    /// <summary>A dispatch served by a link or the jump cache counts as a hit of the translation cache (chained entries inside compiled code are not dispatches).</summary>
+    private void CountHit()
+    {
+        Cache.Statistics.Lookups++;
+        Cache.Statistics.Hits++;
     }
 
     /// <summary>Finds the block at virtual <paramref name="pc"/>, translating it once it is hot; null when it must be interpreted.</summary>
@@ -192,6 +200,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
         if (cached is not null && cached.Valid && cached.EntryPc == pc && cached.Mode == s.Privilege &&
             _context.JumpEpoch[slot] == Epoch)
         {
+            CountHit();
             return cached;
         }
         if (!_mmu.TranslateFetch(pc, out uint physical))
