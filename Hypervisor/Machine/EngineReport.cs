@@ -25,6 +25,9 @@ public sealed record EngineReport
     public double TranslationSeconds { get; init; }
     public double JitSeconds { get; init; }
     public double EmitSeconds { get; init; }
+
+    /// <summary>IL bytes emitted for the blocks compiled here (the JIT's work grows with it).</summary>
+    public long IlBytes { get; init; }
     public long CacheLookups { get; init; }
     public double CacheHitRate { get; init; }
     public long CacheInvalidations { get; init; }
@@ -63,6 +66,7 @@ public sealed record EngineReport
             TranslationSeconds = (cache?.TranslationTicks ?? 0) / f,
             JitSeconds = (cache?.JitTicks ?? 0) / f,
             EmitSeconds = (cache?.EmitTicks ?? 0) / f,
+            IlBytes = cache?.IlBytes ?? 0,
             CacheLookups = cache?.Lookups ?? 0,
             CacheHitRate = cache?.HitRate ?? 0,
             CacheInvalidations = cache?.Invalidations ?? 0,
@@ -99,7 +103,7 @@ public sealed record EngineReport
         yield return string.Create(c, $"engine {Engine}{(Policy is null ? "" : $" ({Policy})")}: instructions interpreted {InstructionsInterpreted:N0}, translated {InstructionsTranslated:N0}, direct {InstructionsDirect:N0}");
         if (BlocksTranslated > 0)
         {
-            yield return string.Create(c, $"  blocks translated {BlocksTranslated:N0} (compiled here {BlocksCompiled:N0}, shared {BlocksShared:N0}), translation {TranslationSeconds * 1e3:F1} ms (JIT {JitSeconds * 1e3:F1} ms, IL {EmitSeconds * 1e3:F1} ms), {TranslationSeconds * 1e6 / BlocksTranslated:F0} us/block");
+            yield return string.Create(c, $"  blocks translated {BlocksTranslated:N0} (compiled here {BlocksCompiled:N0}, shared {BlocksShared:N0}), translation {TranslationSeconds * 1e3:F1} ms (JIT {JitSeconds * 1e3:F1} ms, IL {EmitSeconds * 1e3:F1} ms), {TranslationSeconds * 1e6 / BlocksTranslated:F0} us/block, {(BlocksCompiled > 0 ? IlBytes / BlocksCompiled : 0):N0} IL bytes/block");
             yield return string.Create(c, $"  cache lookups {CacheLookups:N0}, hit rate {CacheHitRate:P1}, invalidations {CacheInvalidations:N0}, flushes {CacheFlushes:N0}");
         }
         yield return string.Create(c, $"  callouts {Callouts:N0}, traps to the monitor {TrapsToMonitor:N0}{Join(TrapsByKind)}");
