@@ -14,8 +14,8 @@ namespace Hypervisor.Engines.Translation;
 /// <remarks>
 /// Shape of the emitted method, <c>int Block(TranslationContext ctx)</c>:
 /// <list type="bullet">
-/// <item>The guest registers the block uses are loaded into IL locals (in descending order, so the JIT
-/// keeps one bounds check); x0 is the constant 0 and writes to it vanish.</item>
+/// <item>The guest registers the block uses are loaded into IL locals through a byref to the register
+/// file (no range checks to compile); x0 is the constant 0 and writes to it vanish.</item>
 /// <item>Each instruction has a label; branches and jumps to instructions of the block are IL branches,
 /// so loops run inside the method. A backward branch first checks that another pass of the whole
 /// block still fits before the chunk's cycle limit, so a block never runs past it (exact budgets).</item>
@@ -64,6 +64,10 @@ internal sealed partial class BlockCompiler
         .GetMethods(BindingFlags.Public | BindingFlags.Static)
         .Single(m => m.Name == nameof(MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
         .MakeGenericMethod(typeof(byte));
+    private static readonly MethodInfo RegisterData = typeof(MemoryMarshal)
+        .GetMethods(BindingFlags.Public | BindingFlags.Static)
+        .Single(m => m.Name == nameof(MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
+        .MakeGenericMethod(typeof(uint));
     private static readonly MethodInfo RuntimeFault = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Fault))!;
     private static readonly MethodInfo RuntimeMisaligned = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Misaligned))!;
     private static readonly MethodInfo RuntimeCallout = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Callout))!;
@@ -168,7 +172,7 @@ internal sealed partial class BlockCompiler
         }
         _isJoin[_indexOf[entryPc]] = true; // the prologue enters here
         (_used, _written) = RegisterUse(code);
-        _xs = _il.DeclareLocal(typeof(uint[]));
+        _xs = _il.DeclareLocal(typeof(uint).MakeByRefType());
         _state = _il.DeclareLocal(typeof(HartState));
         _base = _il.DeclareLocal(typeof(ulong));
         _count = _il.DeclareLocal(typeof(long));
@@ -326,8 +330,12 @@ internal sealed partial class BlockCompiler
         {
             needsMemory |= t.Instruction.Op is >= Opcode.Lb and <= Opcode.Sw;
         }
+        // A byref to x0, and plain loads and stores at offsets from it: array element accesses
+        // (ldelem/stelem, a range check each) cost the JIT three times as much to compile, and
+        // compile time is most of what a block costs. The register file always holds 32 registers.
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, CtxRegisters);
+        _il.Emit(OpCodes.Call, RegisterData);
         _il.Emit(OpCodes.Stloc, _xs);
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, CtxState);
@@ -339,8 +347,9 @@ internal sealed partial class BlockCompiler
             if (_reg[r] is LocalBuilder local)
             {
                 _il.Emit(OpCodes.Ldloc, _xs);
-                EmitInt(r);
-                _il.Emit(OpCodes.Ldelem_U4);
+                EmitInt(4 * r);
+                _il.Emit(OpCodes.Add);
+                _il.Emit(OpCodes.Ldind_U4);
                 _il.Emit(OpCodes.Stloc, local);
             }
         }
@@ -437,9 +446,10 @@ internal sealed partial class BlockCompiler
             if ((_written & (1u << r)) != 0)
             {
                 _il.Emit(OpCodes.Ldloc, _xs);
-                EmitInt(r);
+                EmitInt(4 * r);
+                _il.Emit(OpCodes.Add);
                 _il.Emit(OpCodes.Ldloc, _reg[r]!);
-                _il.Emit(OpCodes.Stelem_I4);
+                _il.Emit(OpCodes.Stind_I4);
             }
         }
     }
