@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Hypervisor.Cpu;
 using Hypervisor.Isa;
 using Hypervisor.Memory;
@@ -88,7 +90,6 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
     {
         _countFrom = _s.Executed;
         HartState s = _s;
-        ControlFlowProfile? profile = Profile;
         Mmu mmu = _mmu;
         var x = new RegisterFile(s.X);
         ulong cycle = s.Cycle;
@@ -144,15 +145,16 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
                     }
                 }
             }
-            ref Instruction i = ref page[(pc >> 2) & (DecodeCache.SlotsPerPage - 1)];
-            if (i.Op == Opcode.Undecoded)
-            {
-                i = ref Cache.Fill(page, _pagePhysical | (pc & 0xFFF));
-            }
+            // page always holds SlotsPerPage slots and the index is masked to them: no range check.
+            ref Instruction i = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(page), (int)((pc >> 2) & (DecodeCache.SlotsPerPage - 1)));
             uint value;
             uint target;
             switch (i.Op)
             {
+                case Opcode.Undecoded:
+                    Cache.Fill(page, _pagePhysical | (pc & 0xFFF)); // first execution of this word: decode it, then dispatch again
+                    continue;
+
                 case Opcode.Nop: pc += 4; cycle++; continue;
                 case Opcode.Lui: x[i.Rd] = (uint)i.Imm; pc += 4; cycle++; continue;
                 case Opcode.Auipc: x[i.Rd] = pc + (uint)i.Imm; pc += 4; cycle++; continue;
@@ -273,7 +275,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
             }
 
         Taken:
-            profile?.Record(pc, target);
+            Profile?.Record(pc, target); // a field read, not a local: one register fewer for the loop
             pc = target;
             cycle++;
             if (TMode.StopAfterTransfer)
@@ -283,7 +285,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
             continue;
 
         NotTaken:
-            profile?.Record(pc, pc + 4);
+            Profile?.Record(pc, pc + 4);
             pc += 4;
             cycle++;
             if (TMode.StopAfterTransfer)
