@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every guest in guests/bin on qemu-system-riscv32 (virt, no firmware) and checks that its
-# console transcript equals guests/<name>/expected.out and its exit code equals expected.exit
+# console transcript equals guests/<name>/expected.out (guests/hostile/<x>/ for hostile-<x>) and its exit code equals expected.exit
 # (0 when absent): the reference the simulator's own guest tests compare against. A guest that
 # needs a device QEMU does not have (the interrupt generator) holds a qemu.skip file with the
 # reason, and is skipped here with a note.
@@ -10,6 +10,7 @@ status=0
 for elf in bin/*.elf; do
   name=$(basename "$elf" .elf)
   dir="$name"
+  case "$name" in hostile-*) dir="hostile/${name#hostile-}" ;; esac
   [ -f "$dir/expected.out" ] || { echo "qemu-check: $name has no expected.out"; status=1; continue; }
   if [ -f "$dir/qemu.skip" ]; then echo "qemu-check: $name skipped: $(head -n 1 "$dir/qemu.skip")"; continue; fi
   input=/dev/null

@@ -95,8 +95,10 @@ public sealed class GuestProgramTests
         string guests = Path.Combine(RepoPaths.Root, "guests");
         foreach (string mk in Directory.GetFiles(guests, "guest.mk", SearchOption.AllDirectories))
         {
-            string name = Path.GetFileName(Path.GetDirectoryName(mk))!;
-            Assert.True(File.Exists(RepoPaths.Guest(name)), $"guests/{name} has no guests/bin/{name}.elf; run make -C guests");
+            string folder = Path.GetDirectoryName(mk)!;
+            string name = Path.GetFileName(Path.GetDirectoryName(folder)) == "hostile" ? "hostile-" + Path.GetFileName(folder) : Path.GetFileName(folder);
+            Assert.True(File.Exists(RepoPaths.Guest(name)), $"{Path.GetRelativePath(RepoPaths.Root, folder)} has no guests/bin/{name}.elf; run make -C guests");
+            Assert.Equal(folder, RepoPaths.GuestSource(name));
         }
     }
 }

@@ -14,7 +14,7 @@ namespace Hypervisor.Tests.Robustness;
 /// </summary>
 public sealed class SecrecyTests
 {
-    /// <summary>The secret of guests/hostile-secret/secret.c (hostile-hunt holds it XOR 0x5a).</summary>
+    /// <summary>The secret of guests/hostile/secret/secret.c (hostile-hunt holds it XOR 0x5a).</summary>
     public static readonly byte[] Secret =
     [
         0x05, 0x08, 0xeb, 0x9e, 0x81, 0xbf, 0xaa, 0x60, 0x83, 0xaf, 0xca, 0x64, 0x6e, 0x60, 0x79, 0xac,

@@ -17,7 +17,11 @@ public static class RepoPaths
 
     public static string Guest(string name) => Path.Combine(Root, "guests", "bin", name + ".elf");
 
-    public static string GuestSource(string name) => Path.Combine(Root, "guests", name);
+    /// <summary>The source folder of a guest: guests/&lt;name&gt;, or guests/hostile/&lt;x&gt; for hostile-&lt;x&gt;.</summary>
+    public static string GuestSource(string name) =>
+        name.StartsWith("hostile-", StringComparison.Ordinal)
+            ? Path.Combine(Root, "guests", "hostile", name["hostile-".Length..])
+            : Path.Combine(Root, "guests", name);
 
     public static string Config(string name) => Path.Combine(Root, "configs", name);
 }

@@ -1,2 +1,2 @@
 # Hostile guest: masks every interrupt, leaves a timer and a software interrupt pending, and spins.
-SRCS_hostile-spin = hostile-spin/spin.c
+SRCS_hostile-spin = hostile/spin/spin.c
