@@ -24,7 +24,7 @@ public static class RunCommand
         var stdinTo = new Option<string?>("--stdin-to") { Description = "Scenario: feed standard input to this VM's UART (applied and logged at its virtual time)" };
         var policy = new Option<string>("--policy") { Description = "Hybrid engine policy: mode-split, hot-threshold or trap-and-emulate", DefaultValueFactory = _ => "mode-split" };
         var hotThreshold = new Option<int>("--hot-threshold") { Description = "Hybrid hot-threshold policy: executions of a block before it is translated", DefaultValueFactory = _ => Engines.Hybrid.HybridEngine.DefaultHotThreshold };
-        var translationThreshold = new Option<int?>("--translation-threshold") { Description = "Binary translator: entries of a block before it is compiled (default 32)" };
+        var translationThreshold = new Option<int?>("--translation-threshold") { Description = "Binary translator: entries of a block before it is compiled (default 128)" };
         var background = new Option<bool>("--background-compilation") { Description = "Binary translator: compile on a background thread, interpreting until ready" };
         var stats = new Option<bool>("--stats") { Description = "Print the engine's counters (instructions by tier, translations, traps, callouts) to stderr" };
         var command = new Command("run", "Run a guest ELF (the terminal is its UART) or a scenario of many VMs")

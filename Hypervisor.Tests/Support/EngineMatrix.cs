@@ -12,9 +12,10 @@ public static class EngineMatrix
     public static MachineConfig Config(string engine) => engine switch
     {
         "interp" => new MachineConfig { Engine = EngineKind.Interpreter },
-        "bt" => new MachineConfig { Engine = EngineKind.BinaryTranslator },
+        // Below the default threshold (128), so that the short guests run more of their code translated.
+        "bt" => new MachineConfig { Engine = EngineKind.BinaryTranslator, TranslationThreshold = 32 },
         "bt-background" => new MachineConfig { Engine = EngineKind.BinaryTranslator, BackgroundCompilation = true, TranslationThreshold = 2 },
-        "hybrid-mode-split" => new MachineConfig { Engine = EngineKind.Hybrid, HybridPolicy = HybridPolicy.ModeSplit },
+        "hybrid-mode-split" => new MachineConfig { Engine = EngineKind.Hybrid, HybridPolicy = HybridPolicy.ModeSplit, TranslationThreshold = 32 },
         "hybrid-hot-threshold" => new MachineConfig { Engine = EngineKind.Hybrid, HybridPolicy = HybridPolicy.HotThreshold, HotThreshold = 16 },
         "hybrid-trap-and-emulate" => new MachineConfig { Engine = EngineKind.Hybrid, HybridPolicy = HybridPolicy.TrapAndEmulate },
         _ => throw new ArgumentException($"unknown engine configuration {engine}"),
