@@ -73,4 +73,36 @@ public static class BlockRuntime
         }
         return next;
     }
+
+    /// <summary>
+    /// Block chaining, decided out of line: the compiled code of the block an exit leads to, when
+    /// it is known (a static exit's link made in the current MMU epoch, or the jump cache for an
+    /// indirect jump), still valid, fits before the cycle limit, nothing needs attention and the
+    /// chain budget lasts; otherwise null, with the block recorded for the dispatcher. One call
+    /// here instead of the same checks in every block keeps each block's IL (its JIT time) smaller.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static BlockCode? Next(BlockFrame frame, int kind, uint exitPc, ulong cycle, int chainBudget)
+    {
+        TranslationContext c = frame.Context;
+        TranslatedBlock? next = null;
+        if (kind >= 0)
+        {
+            BlockExitLink link = frame.Exits[kind];
+            if (link.Epoch == c.Mmu.FlushEpoch)
+            {
+                next = link.Link;
+            }
+        }
+        else if (kind == BlockExit.Dynamic)
+        {
+            next = ChainTarget(frame, exitPc);
+        }
+        if (next is null || !next.Valid || cycle + (ulong)next.Length > c.CycleLimit || c.Hart.Attention != 0 || chainBudget <= 0)
+        {
+            c.LastBlock = frame.Block;
+            return null;
+        }
+        return next.Code;
+    }
 }
