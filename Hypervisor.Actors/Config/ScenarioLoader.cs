@@ -209,11 +209,14 @@ public static partial class ScenarioLoader
                 }
                 else if (child.IsObject())
                 {
-                    // Akka says an empty list in the reference is no array: devices is the one list a VM has.
-                    throw Error(p, refChild.IsArray() || p.EndsWith(".devices", StringComparison.Ordinal) ? "must be a list [ ... ], not an object" : "must be a value, not an object");
+                    throw Error(p, IsList(refChild) ? "must be a list [ ... ], not an object" : "must be a value, not an object");
                 }
             }
         }
+
+        /// <summary>True when the reference value is a list; Akka's IsArray says no for an empty one (devices = []).</summary>
+        private static bool IsList(HoconValue value) =>
+            value.IsArray() || (value.Values.Count == 1 && value.Values[0] is HoconArray);
 
         private void CheckVmList(HoconValue list, string path)
         {
