@@ -7,8 +7,8 @@ namespace Hypervisor.Memory;
 /// Until a page is written it reads as zeros from one shared, never-written zero page, so a VM's
 /// nominal memory costs nothing until used, and an idle VM costs only the pages it touched. Pages
 /// hang off a two-level table (1 MiB regions of 256 pages), so even the table is allocated only
-/// where memory is used. The MMU never maps the zero page into its TLB, so allocating a page
-/// needs no TLB flush; <see cref="ChunkAllocated"/> still tells anyone who cares.
+/// where memory is used. The MMU maps loads from untouched pages to the zero page and drops those
+/// mappings when <see cref="ChunkAllocated"/> says the page got one of its own.
 /// </remarks>
 public sealed class GuestRam
 {

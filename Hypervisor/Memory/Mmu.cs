@@ -61,6 +61,7 @@ public sealed class Mmu
         Pmp = new Pmp(state);
         _bus.CodePageMarked += FlushStoresToPhysicalPage;
         _bus.PatchedPage += FlushDataMappingsOfPhysicalPage;
+        _ram.ChunkAllocated += DropZeroPageMappings;
         FlushAll();
         UpdateModes();
     }
@@ -99,6 +100,15 @@ public sealed class Mmu
         StoreBase = (2 * Modes + ModeIndex(_dataPrivilege)) * TlbSize;
     }
 
+    /// <summary>
+    /// The TLB slot of <paramref name="va"/>: the page number's low byte folded with the next one,
+    /// so pages 1 MiB apart (a program's .data and the start of a large .bss, say) do not evict
+    /// each other on every access, as they did with the low byte alone. Translated code inlines
+    /// the same computation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int TlbIndex(uint va) => (int)(((va >> 12) ^ (va >> 20)) & (TlbSize - 1));
+
     private static int ModeIndex(Privilege p) => p == Privilege.Machine ? 2 : (int)p;
 
     // ---------------------------------------------------------------- fast paths
@@ -106,7 +116,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Load32(uint va, out uint value)
     {
-        ref TlbEntry e = ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[LoadBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF003))
         {
             value = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)));
@@ -118,7 +128,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Load16(uint va, out uint value)
     {
-        ref TlbEntry e = ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[LoadBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF001))
         {
             value = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)));
@@ -130,7 +140,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Load8(uint va, out uint value)
     {
-        ref TlbEntry e = ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[LoadBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF000))
         {
             value = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF));
@@ -142,7 +152,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Store32(uint va, uint value)
     {
-        ref TlbEntry e = ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[StoreBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF003))
         {
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)), value);
@@ -154,7 +164,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Store16(uint va, uint value)
     {
-        ref TlbEntry e = ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[StoreBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF001))
         {
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)), (ushort)value);
@@ -166,7 +176,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Store8(uint va, uint value)
     {
-        ref TlbEntry e = ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[StoreBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF000))
         {
             Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)) = (byte)value;
@@ -179,7 +189,7 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TranslateFetch(uint va, out uint physicalAddress)
     {
-        ref TlbEntry e = ref _tlb[_fetchBase + (int)((va >> 12) & (TlbSize - 1))];
+        ref TlbEntry e = ref _tlb[_fetchBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF000))
         {
             physicalAddress = e.PhysicalPage | (va & 0xFFF);
@@ -193,7 +203,7 @@ public sealed class Mmu
     /// <see cref="TranslateFetch"/>: the page is RAM, non-zero and executable in every word at the
     /// current privilege). When false, PMP may split the page, so each fetch must be checked alone.
     /// </summary>
-    public bool FetchPageMapped(uint va) => _tlb[_fetchBase + (int)((va >> 12) & (TlbSize - 1))].Tag == (va & 0xFFFFF000);
+    public bool FetchPageMapped(uint va) => _tlb[_fetchBase + TlbIndex(va)].Tag == (va & 0xFFFFF000);
 
     /// <summary>Fetches the instruction word at <paramref name="va"/> (translation, PMP, RAM only).</summary>
     public bool FetchWord(uint va, out uint word)
@@ -299,12 +309,13 @@ public sealed class Mmu
         {
             uint offset = (p & ~0xFFFu) - _ram.Base;
             byte[] chunk = _ram.ChunkForRead(offset);
-            if (!GuestRam.IsZeroChunk(chunk))
+            if (GuestRam.IsZeroChunk(chunk))
             {
-                // Untouched RAM is never mapped: its first store allocates a page, and no stale
-                // mapping of the zero page may survive that.
-                Install(ref _tlb[LoadBase + (int)((va >> 12) & (TlbSize - 1))], va, p, chunk, offset);
+                // Untouched RAM reads from the shared zero page; the first store to it allocates
+                // a page of its own, and DropZeroPageMappings then drops this mapping.
+                _zeroPageMappings++;
             }
+            Install(ref _tlb[LoadBase + TlbIndex(va)], va, p, chunk, offset);
         }
         return true;
     }
@@ -348,7 +359,7 @@ public sealed class Mmu
             byte[]? chunk = _ram.ChunkForWrite(offset);
             if (chunk is not null)
             {
-                Install(ref _tlb[StoreBase + (int)((va >> 12) & (TlbSize - 1))], va, page, chunk, offset);
+                Install(ref _tlb[StoreBase + TlbIndex(va)], va, page, chunk, offset);
             }
         }
         return true;
@@ -378,7 +389,7 @@ public sealed class Mmu
             byte[] chunk = _ram.ChunkForRead(offset);
             if (!GuestRam.IsZeroChunk(chunk))
             {
-                Install(ref _tlb[_fetchBase + (int)((va >> 12) & (TlbSize - 1))], va, page, chunk, offset);
+                Install(ref _tlb[_fetchBase + TlbIndex(va)], va, page, chunk, offset);
             }
         }
         return true;
@@ -538,6 +549,42 @@ public sealed class Mmu
                 _tlb[i].Memory = null;
             }
         }
+    }
+
+    /// <summary>Load mappings of untouched RAM to the shared zero page (none: nothing to drop when a page is allocated).</summary>
+    private int _zeroPageMappings;
+
+    /// <summary>A page of RAM was allocated (its first store; -1: all RAM dropped): loads must stop reading it from the zero page.</summary>
+    private void DropZeroPageMappings(int chunk)
+    {
+        if (chunk < 0)
+        {
+            FlushAll();
+            return;
+        }
+        if (_zeroPageMappings == 0)
+        {
+            return;
+        }
+        uint physicalPage = _ram.Base + ((uint)chunk << GuestRam.ChunkShift);
+        int left = 0;
+        for (int i = Modes * TlbSize; i < 2 * Modes * TlbSize; i++)
+        {
+            ref TlbEntry e = ref _tlb[i];
+            if (e.Tag != TlbEntry.InvalidTag && e.Memory is byte[] m && GuestRam.IsZeroChunk(m))
+            {
+                if (e.PhysicalPage == physicalPage)
+                {
+                    e.Tag = TlbEntry.InvalidTag;
+                    e.Memory = null;
+                }
+                else
+                {
+                    left++;
+                }
+            }
+        }
+        _zeroPageMappings = left;
     }
 
     private void FlushDataMappingsOfPhysicalPage(uint physicalPage)

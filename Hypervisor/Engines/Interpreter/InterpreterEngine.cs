@@ -61,6 +61,15 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
     public ChunkExit RunBasicBlock(ulong n) => Count(Execute<OneBasicBlock>(n));
 
     /// <summary>
+    /// After <see cref="RunBasicBlock"/>: whether the pc it stopped at may head a translated region
+    /// — the target of a backward branch or jump (a loop head), of a call or an indirect jump (a
+    /// function, a return point), or the place a trap or callout left off. False after a forward
+    /// branch: that code belongs to the region of the loop or function around it, and counting it
+    /// would compile the same code again from its middle.
+    /// </summary>
+    public bool TransferReachedHead { get; private set; } = true;
+
+    /// <summary>
     /// Direct execution (the hybrid engine's tier): runs the pre-decoded instructions of the current
     /// page in the tight loop, with no privilege handling. It stops, with exact state, when control
     /// leaves the page (<see cref="ChunkExit.PageExit"/>), at a privileged or system instruction,
@@ -89,6 +98,10 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
         where TMode : struct, IInterpreterMode
     {
         _countFrom = _s.Executed;
+        if (TMode.StopAfterTransfer)
+        {
+            TransferReachedHead = true;
+        }
         HartState s = _s;
         Mmu mmu = _mmu;
         var x = new RegisterFile(s.X);
@@ -276,12 +289,15 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
 
         Taken:
             Profile?.Record(pc, target); // a field read, not a local: one register fewer for the loop
-            pc = target;
-            cycle++;
             if (TMode.StopAfterTransfer)
             {
+                TransferReachedHead = target <= pc || i.Op == Opcode.Jalr || (i.Op == Opcode.Jal && i.Rd != 0);
+                pc = target;
+                cycle++;
                 goto Transfer;
             }
+            pc = target;
+            cycle++;
             continue;
 
         NotTaken:
@@ -290,6 +306,7 @@ public sealed class InterpreterEngine : ExecutionEngineBase, IProfilingEngine
             cycle++;
             if (TMode.StopAfterTransfer)
             {
+                TransferReachedHead = false;
                 goto Transfer;
             }
             continue;

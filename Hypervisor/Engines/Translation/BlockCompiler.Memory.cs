@@ -4,7 +4,7 @@ using Hypervisor.Memory;
 
 namespace Hypervisor.Engines.Translation;
 
-/// <summary>Emitters for loads and stores: the MMU's TLB fast path inlined, the slow path called.</summary>
+/// <summary>Emitters for loads and stores: the MMU's TLB fast path inlined; a miss leaves the block.</summary>
 internal sealed partial class BlockCompiler
 {
     private static int SizeOf(Opcode op) => op switch
@@ -14,7 +14,7 @@ internal sealed partial class BlockCompiler
         _ => 4,
     };
 
-    /// <summary>va = rs1 + imm; entry = ref tlb[setBase + (va &gt;&gt; 12 &amp; 255)]; branch to <paramref name="miss"/> unless the tag matches.</summary>
+    /// <summary>va = rs1 + imm; entry = ref tlb[setBase + TlbIndex(va)]; branch to <paramref name="miss"/> unless the tag matches.</summary>
     private void EmitTlbLookup(in Instruction i, LocalBuilder setBase, int size, Label miss)
     {
         LoadReg(i.Rs1);
@@ -25,9 +25,13 @@ internal sealed partial class BlockCompiler
         }
         _il.Emit(OpCodes.Stloc, _va!);
         _il.Emit(OpCodes.Ldloc, setBase);
-        _il.Emit(OpCodes.Ldloc, _va!);
+        _il.Emit(OpCodes.Ldloc, _va!); // Mmu.TlbIndex(va)
         EmitInt(12);
         _il.Emit(OpCodes.Shr_Un);
+        _il.Emit(OpCodes.Ldloc, _va!);
+        EmitInt(20);
+        _il.Emit(OpCodes.Shr_Un);
+        _il.Emit(OpCodes.Xor);
         EmitInt(Mmu.TlbSize - 1);
         _il.Emit(OpCodes.And);
         _il.Emit(OpCodes.Conv_U);
@@ -56,46 +60,10 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Add);
     }
 
-    /// <summary>
-    /// Before a slow-path access: exit pc and count name this instruction (so the shared fault and
-    /// attention exits need no per-access code), and the hart's cycle is exact for MMIO.
-    /// </summary>
-    private void EmitSlowPathPrologue(uint pc)
-    {
-        EmitUInt(pc);
-        _il.Emit(OpCodes.Stloc, _exitPc);
-        _il.Emit(OpCodes.Ldloc, _count);
-        if (_offset != 0)
-        {
-            EmitInt(_offset);
-            _il.Emit(OpCodes.Conv_I8);
-            _il.Emit(OpCodes.Add);
-        }
-        _il.Emit(OpCodes.Stloc, _exitCount);
-        _il.Emit(OpCodes.Ldloc, _state);
-        _il.Emit(OpCodes.Ldloc, _base);
-        _il.Emit(OpCodes.Ldloc, _exitCount);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Stfld, StateCycle);
-    }
-
-    /// <summary>After a slow-path access: leave after this instruction if the hart needs attention (MMIO side effects, code invalidated).</summary>
-    private void EmitSlowPathAttentionCheck()
-    {
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, CtxHart);
-        _il.Emit(OpCodes.Ldfld, HartAttention);
-        _il.Emit(OpCodes.Brtrue, _memoryAttention);
-    }
-
     private void EmitLoad(in Instruction i, uint pc)
     {
         int size = SizeOf(i.Op);
-        Label miss = _il.DefineLabel();
-        Label done = _il.DefineLabel();
-        EmitTlbLookup(i, _loadSet!, size, miss);
-
-        // Hit: read straight from the RAM chunk.
+        EmitTlbLookup(i, _loadSet!, size, MissExit(pc));
         EmitHostAddress();
         _il.Emit(OpCodes.Unaligned, (byte)1);
         _il.Emit(i.Op switch
@@ -107,57 +75,24 @@ internal sealed partial class BlockCompiler
             _ => OpCodes.Ldind_U4,
         });
         StoreReg(i.Rd);
-        _il.Emit(OpCodes.Br, done);
-
-        // Miss: the MMU's slow path (walk, PMP, MMIO). The clock must be exact for MMIO (mtime).
-        _il.MarkLabel(miss);
-        EmitSlowPathPrologue(pc);
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, CtxMmu);
-        _il.Emit(OpCodes.Ldloc, _va!);
-        EmitInt(size);
-        _il.Emit(OpCodes.Ldloca, _value!);
-        _il.Emit(OpCodes.Call, MmuLoadSlow);
-        _il.Emit(OpCodes.Brfalse, _memoryFault);
-        _il.Emit(OpCodes.Ldloc, _value!);
-        if (i.Op == Opcode.Lb)
-        {
-            _il.Emit(OpCodes.Conv_I1);
-        }
-        else if (i.Op == Opcode.Lh)
-        {
-            _il.Emit(OpCodes.Conv_I2);
-        }
-        StoreReg(i.Rd);
-        EmitSlowPathAttentionCheck();
-        _il.MarkLabel(done);
     }
 
     private void EmitStore(in Instruction i, uint pc)
     {
         int size = SizeOf(i.Op);
-        Label miss = _il.DefineLabel();
-        Label done = _il.DefineLabel();
-        EmitTlbLookup(i, _storeSet!, size, miss);
-
+        // Code pages never have a store mapping, so a store into translated code always misses.
+        EmitTlbLookup(i, _storeSet!, size, MissExit(pc));
         EmitHostAddress();
         LoadReg(i.Rs2);
         _il.Emit(OpCodes.Unaligned, (byte)1);
         _il.Emit(size switch { 1 => OpCodes.Stind_I1, 2 => OpCodes.Stind_I2, _ => OpCodes.Stind_I4 });
-        _il.Emit(OpCodes.Br, done);
-
-        // Miss: slow path. Code pages never have a store mapping, so a store into translated
-        // code always arrives here; the invalidation raises Attention and the block stops.
-        _il.MarkLabel(miss);
-        EmitSlowPathPrologue(pc);
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, CtxMmu);
-        _il.Emit(OpCodes.Ldloc, _va!);
-        EmitInt(size);
-        LoadReg(i.Rs2);
-        _il.Emit(OpCodes.Call, MmuStoreSlow);
-        _il.Emit(OpCodes.Brfalse, _memoryFault);
-        EmitSlowPathAttentionCheck();
-        _il.MarkLabel(done);
     }
+
+    /// <summary>
+    /// A TLB miss leaves the block before the access (<see cref="BlockExit.MemoryMiss"/>): the
+    /// dispatcher runs that one instruction on the interpreter (page walk, MMIO, fault, code
+    /// invalidation) and carries on. With no call inside the block, the JIT keeps guest registers
+    /// in host registers across accesses and has less to compile; misses are rare once the TLB is warm.
+    /// </summary>
+    private Label MissExit(uint pc) => Stub(pc, _offset, BlockExit.MemoryMiss);
 }

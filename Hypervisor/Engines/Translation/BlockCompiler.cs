@@ -21,8 +21,8 @@ namespace Hypervisor.Engines.Translation;
 /// block still fits before the chunk's cycle limit, so a block never runs past it (exact budgets).</item>
 /// <item>Executed instructions are counted in a local, added to at each branch (a compile-time offset
 /// covers the straight-line code in between), so every exit knows its exact cycle.</item>
-/// <item>Memory accesses inline the MMU's TLB fast path and call the slow path on a miss; after a slow
-/// path the block leaves if the hart needs attention (MMIO side effects, code invalidated).</item>
+/// <item>Memory accesses inline the MMU's TLB fast path; a miss leaves the block before the access,
+/// which the dispatcher runs on the interpreter (so no call sits inside the block's code).</item>
 /// <item>Every exit goes through one shared epilogue that writes back the registers the block
 /// writes, stores pc and cycle, and returns a static-exit index or a <see cref="BlockExit"/> code. A
 /// fault exits with the exact pc of the faulting instruction, the earlier ones retired (PC synchronization).</item>
@@ -36,18 +36,14 @@ internal sealed partial class BlockCompiler
     private static readonly FieldInfo CtxRegisters = typeof(BlockFrame).GetField(nameof(BlockFrame.Registers))!;
     private static readonly FieldInfo CtxMmu = typeof(BlockFrame).GetField(nameof(BlockFrame.Mmu))!;
     private static readonly FieldInfo CtxTlb = typeof(BlockFrame).GetField(nameof(BlockFrame.Tlb))!;
-    private static readonly FieldInfo CtxHart = typeof(BlockFrame).GetField(nameof(BlockFrame.Hart))!;
     private static readonly FieldInfo CtxCycleLimit = typeof(TranslationContext).GetField(nameof(TranslationContext.CycleLimit))!;
     private static readonly MethodInfo DelegateInvoke = typeof(Translation.BlockCode).GetMethod("Invoke")!;
     private static readonly FieldInfo StatePc = typeof(HartState).GetField(nameof(HartState.Pc))!;
     private static readonly FieldInfo StateCycle = typeof(HartState).GetField(nameof(HartState.Cycle))!;
-    private static readonly FieldInfo HartAttention = typeof(Hart).GetField(nameof(Hart.Attention))!;
     private static readonly FieldInfo MmuLoadBase = typeof(Mmu).GetField(nameof(Mmu.LoadBase), BindingFlags.Instance | BindingFlags.NonPublic)!;
     private static readonly FieldInfo MmuStoreBase = typeof(Mmu).GetField(nameof(Mmu.StoreBase), BindingFlags.Instance | BindingFlags.NonPublic)!;
     private static readonly FieldInfo EntryTag = typeof(TlbEntry).GetField(nameof(TlbEntry.Tag))!;
     private static readonly FieldInfo EntryMemory = typeof(TlbEntry).GetField(nameof(TlbEntry.Memory))!;
-    private static readonly MethodInfo MmuLoadSlow = typeof(Mmu).GetMethod(nameof(Mmu.LoadSlow), BindingFlags.Instance | BindingFlags.NonPublic)!;
-    private static readonly MethodInfo MmuStoreSlow = typeof(Mmu).GetMethod(nameof(Mmu.StoreSlow), BindingFlags.Instance | BindingFlags.NonPublic)!;
     private static readonly MethodInfo ArrayData = typeof(MemoryMarshal)
         .GetMethods(BindingFlags.Public | BindingFlags.Static)
         .Single(m => m.Name == nameof(MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
@@ -56,13 +52,11 @@ internal sealed partial class BlockCompiler
         .GetMethods(BindingFlags.Public | BindingFlags.Static)
         .Single(m => m.Name == nameof(MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
         .MakeGenericMethod(typeof(uint));
-    private static readonly MethodInfo RuntimeFault = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Fault))!;
     private static readonly MethodInfo RuntimeMisaligned = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Misaligned))!;
     private static readonly MethodInfo RuntimeCallout = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Callout))!;
     private static readonly MethodInfo RuntimeNext = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Next))!;
 
-    // Exit kinds beyond the BlockExit codes, handled by the shared epilogue.
-    private const int KindFault = -3;
+    // An exit kind beyond the BlockExit codes, handled by the shared epilogue.
     private const int KindMisaligned = -4;
 
     private readonly ILGenerator _il;
@@ -86,11 +80,8 @@ internal sealed partial class BlockCompiler
     private LocalBuilder? _loadSet;
     private LocalBuilder? _storeSet;
     private LocalBuilder? _va;
-    private LocalBuilder? _value;
     private LocalBuilder? _entry;
     private readonly Label _epilogue;
-    private readonly Label _memoryFault;
-    private readonly Label _memoryAttention;
     private readonly List<(Label Label, uint ExitPc, int CountOffset, int Kind)> _stubs = [];
 
     /// <summary>Instructions executed since the count local was last brought up to date, on the path being emitted.</summary>
@@ -176,8 +167,6 @@ internal sealed partial class BlockCompiler
             }
         }
         _epilogue = _il.DefineLabel();
-        _memoryFault = _il.DefineLabel();
-        _memoryAttention = _il.DefineLabel();
     }
 
     /// <summary>Compiles a decoded block (the region starting at <paramref name="entryPc"/>) into a dynamic method; emission time goes to <paramref name="statistics"/>.</summary>
@@ -348,7 +337,6 @@ internal sealed partial class BlockCompiler
             _loadSet = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
             _storeSet = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
             _va = _il.DeclareLocal(typeof(uint));
-            _value = _il.DeclareLocal(typeof(uint));
             _entry = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
             foreach ((LocalBuilder set, FieldInfo setBase) in new[] { (_loadSet, MmuLoadBase), (_storeSet, MmuStoreBase) })
             {
@@ -532,25 +520,6 @@ internal sealed partial class BlockCompiler
 
     private void EmitStubsAndEpilogue()
     {
-        // Shared exits of the memory slow paths: exit pc and count already name the access.
-        _il.MarkLabel(_memoryFault);
-        EmitInt(KindFault);
-        _il.Emit(OpCodes.Stloc, _exitKind);
-        _il.Emit(OpCodes.Br, _epilogue);
-        _il.MarkLabel(_memoryAttention);
-        _il.Emit(OpCodes.Ldloc, _exitPc);
-        EmitInt(4);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Stloc, _exitPc);
-        _il.Emit(OpCodes.Ldloc, _exitCount);
-        EmitInt(1);
-        _il.Emit(OpCodes.Conv_I8);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Stloc, _exitCount);
-        EmitInt(BlockExit.Dynamic);
-        _il.Emit(OpCodes.Stloc, _exitKind);
-        _il.Emit(OpCodes.Br, _epilogue);
-
         foreach ((Label label, uint exitPc, int countOffset, int kind) in _stubs)
         {
             _il.MarkLabel(label);
@@ -567,20 +536,11 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Ldloc, _exitCount);
         _il.Emit(OpCodes.Add);
         _il.Emit(OpCodes.Stfld, StateCycle);
-        Label fault = _il.DefineLabel();
         Label misaligned = _il.DefineLabel();
-        _il.Emit(OpCodes.Ldloc, _exitKind);
-        EmitInt(KindFault);
-        _il.Emit(OpCodes.Beq, fault);
         _il.Emit(OpCodes.Ldloc, _exitKind);
         EmitInt(KindMisaligned);
         _il.Emit(OpCodes.Beq, misaligned);
         EmitChain();
-        _il.MarkLabel(fault);
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, FrameContext);
-        _il.Emit(OpCodes.Call, RuntimeFault);
-        _il.Emit(OpCodes.Ret);
         _il.MarkLabel(misaligned);
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, FrameContext);

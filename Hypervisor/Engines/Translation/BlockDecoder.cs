@@ -18,7 +18,7 @@ namespace Hypervisor.Engines.Translation;
 public static class BlockDecoder
 {
     /// <summary>Decodes the region at virtual <paramref name="virtualPc"/> / physical <paramref name="physicalPc"/> into <paramref name="region"/>, sorted by pc.</summary>
-    public static void Decode(GuestRam ram, uint virtualPc, uint physicalPc, int maxLength, List<TraceInstruction> region)
+    public static void Decode(GuestRam ram, uint virtualPc, uint physicalPc, int maxLength, List<TraceInstruction> region, Func<uint, bool>? isEntry = null)
     {
         region.Clear();
         uint pageBase = virtualPc & ~0xFFFu;
@@ -39,7 +39,10 @@ public static class BlockDecoder
             }
             if (i.Op == Opcode.Jal)
             {
-                Visit(pc + (uint)i.Imm);
+                if (i.Rd == 0)
+                {
+                    Visit(pc + (uint)i.Imm); // a call (rd != 0) leaves: the callee is a region of its own
+                }
                 continue;
             }
             if (i.Op is >= Opcode.Beq and <= Opcode.Bgeu)
@@ -54,7 +57,7 @@ public static class BlockDecoder
 
         void Visit(uint target)
         {
-            if ((target & 3) == 0 && (target & ~0xFFFu) == pageBase && target >= virtualPc && seen.Add(target))
+            if ((target & 3) == 0 && (target & ~0xFFFu) == pageBase && target >= virtualPc && !(isEntry is not null && isEntry(target)) && seen.Add(target))
             {
                 work.Enqueue(target);
             }

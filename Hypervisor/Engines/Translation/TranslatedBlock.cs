@@ -33,6 +33,9 @@ public static class BlockExit
 
     /// <summary>The block ended in WFI with nothing pending.</summary>
     public const int Idle = -2;
+
+    /// <summary>A load or store at <see cref="HartState.Pc"/> missed the TLB: the dispatcher runs it on the interpreter (slow path, MMIO, fault).</summary>
+    public const int MemoryMiss = -3;
 }
 
 /// <summary>A static exit of a block (a branch target, a jump target, the fall-through), with its chaining link.</summary>

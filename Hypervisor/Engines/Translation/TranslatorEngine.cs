@@ -138,7 +138,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
                 {
                     return ChunkExit.Done;
                 }
-                block = Lookup(s.Pc);
+                block = Lookup(s.Pc, _interpreter.TransferReachedHead);
                 continue;
             }
             if (s.Cycle + (ulong)block.Length > limit)
@@ -151,6 +151,17 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
             if (exit == BlockExit.Idle)
             {
                 return ChunkExit.Idle;
+            }
+            if (exit == BlockExit.MemoryMiss)
+            {
+                // The access the block stopped at: the interpreter takes the MMU's slow path
+                // (walk, MMIO, fault, a store into code) and fills the TLB for next time.
+                ChunkExit e = _interpreter.RunInstructions(1);
+                if (e != ChunkExit.Done)
+                {
+                    return e;
+                }
+                exit = BlockExit.Dynamic;
             }
             if (Hart.Attention != 0)
             {
@@ -194,7 +205,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
     }
 
     /// <summary>Finds the block at virtual <paramref name="pc"/>, translating it once it is hot; null when it must be interpreted.</summary>
-    private TranslatedBlock? Lookup(uint pc)
+    private TranslatedBlock? Lookup(uint pc, bool mayHeadRegion = true)
     {
         HartState s = S;
         int slot = (int)(pc >> 2) & (TranslationContext.JumpCacheSize - 1);
@@ -216,6 +227,10 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
         var key = new BlockKey(pc, physical, s.Privilege, _mmu.Translates(s.Privilege));
         if (!Cache.TryGet(key, out TranslatedBlock block))
         {
+            if (!mayHeadRegion)
+            {
+                return null;
+            }
             int heat = _heat.GetValueOrDefault(key) + 1;
             if (heat < TranslationThreshold)
             {
@@ -247,7 +262,9 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
             return null; // still compiling: keep interpreting
         }
         long startTicks = Stopwatch.GetTimestamp();
-        BlockDecoder.Decode(_bus.Ram, key.VirtualPc, key.PhysicalPc, MaxBlockLength, _trace);
+        BlockKey k0 = key;
+        BlockDecoder.Decode(_bus.Ram, key.VirtualPc, key.PhysicalPc, MaxBlockLength, _trace,
+            pc => Cache.TryGet(k0 with { VirtualPc = pc, PhysicalPc = (k0.PhysicalPc & ~0xFFFu) | (pc & 0xFFF) }, out _));
         uint entry = key.VirtualPc;
         bool instrumented = _context.Profile is not null;
         var signature = new RegionSignature(entry, _trace, instrumented);
