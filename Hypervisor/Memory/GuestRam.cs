@@ -19,7 +19,7 @@ public sealed class GuestRam
     private const int RegionShift = 20;
     private const int PagesPerRegion = 1 << (RegionShift - ChunkShift);
 
-    private static readonly byte[] ZeroChunk = new byte[ChunkSize];
+    private static readonly byte[] ZeroChunk = GC.AllocateArray<byte>(ChunkSize, pinned: true);
 
     private readonly byte[]?[]?[] _regions;
 
@@ -79,7 +79,7 @@ public sealed class GuestRam
             QuotaRefusals++;
             return null;
         }
-        chunk = new byte[ChunkSize];
+        chunk = GC.AllocateArray<byte>(ChunkSize, pinned: true); // pinned: TLB entries hold its address
         region[slot] = chunk;
         ResidentBytes += ChunkSize;
         ChunkAllocated?.Invoke((int)(offset >> ChunkShift));

@@ -21,7 +21,12 @@ public struct TlbEntry
 
     /// <summary>Cached from a 4 MiB superpage: a fence of any address in it drops this 4 KiB piece too.</summary>
     public bool Superpage;
+
+    /// <summary>The RAM page this entry maps (keeps it alive; <see cref="Addend"/> points into it).</summary>
     public byte[]? Memory;
+
+    /// <summary>Host address of the page minus the virtual page: host address = Addend + va. RAM pages are pinned, so it stays valid.</summary>
+    public nint Addend;
 }
 
 /// <summary>The hart's memory management unit: Sv32 translation, PMP, A/D updates and separate fetch/load/store TLBs.</summary>
@@ -114,72 +119,72 @@ public sealed class Mmu
     // ---------------------------------------------------------------- fast paths
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Load32(uint va, out uint value)
+    public unsafe bool Load32(uint va, out uint value)
     {
         ref TlbEntry e = ref _tlb[LoadBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF003))
         {
-            value = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)));
+            value = Unsafe.ReadUnaligned<uint>((void*)(e.Addend + (nint)va));
             return true;
         }
         return LoadSlow(va, 4, out value);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Load16(uint va, out uint value)
+    public unsafe bool Load16(uint va, out uint value)
     {
         ref TlbEntry e = ref _tlb[LoadBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF001))
         {
-            value = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)));
+            value = Unsafe.ReadUnaligned<ushort>((void*)(e.Addend + (nint)va));
             return true;
         }
         return LoadSlow(va, 2, out value);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Load8(uint va, out uint value)
+    public unsafe bool Load8(uint va, out uint value)
     {
         ref TlbEntry e = ref _tlb[LoadBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF000))
         {
-            value = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF));
+            value = *(byte*)(e.Addend + (nint)va);
             return true;
         }
         return LoadSlow(va, 1, out value);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Store32(uint va, uint value)
+    public unsafe bool Store32(uint va, uint value)
     {
         ref TlbEntry e = ref _tlb[StoreBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF003))
         {
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)), value);
+            Unsafe.WriteUnaligned((void*)(e.Addend + (nint)va), value);
             return true;
         }
         return StoreSlow(va, 4, value);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Store16(uint va, uint value)
+    public unsafe bool Store16(uint va, uint value)
     {
         ref TlbEntry e = ref _tlb[StoreBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF001))
         {
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)), (ushort)value);
+            Unsafe.WriteUnaligned((void*)(e.Addend + (nint)va), (ushort)value);
             return true;
         }
         return StoreSlow(va, 2, value);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Store8(uint va, uint value)
+    public unsafe bool Store8(uint va, uint value)
     {
         ref TlbEntry e = ref _tlb[StoreBase + TlbIndex(va)];
         if (e.Tag == (va & 0xFFFFF000))
         {
-            Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(e.Memory!), (int)(va & 0xFFF)) = (byte)value;
+            *(byte*)(e.Addend + (nint)va) = (byte)value;
             return true;
         }
         return StoreSlow(va, 1, value);
@@ -400,10 +405,13 @@ public sealed class Mmu
         e.Tag = va & 0xFFFFF000;
         e.PhysicalPage = physicalAddress & 0xFFFFF000;
         e.Memory = chunk;
+        e.Addend = HostAddress(chunk) - (nint)(va & 0xFFFFF000);
         e.Asid = (ushort)((_state.Satp >> 22) & 0x1FF);
         e.Global = _lastWalkGlobal;
         e.Superpage = _lastWalkSuperpage;
     }
+
+    private static unsafe nint HostAddress(byte[] chunk) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(chunk));
 
     private bool _lastWalkGlobal;
     private bool _lastWalkSuperpage;

@@ -47,15 +47,12 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Bne_Un, miss);
     }
 
-    /// <summary>Pushes the host address of va inside the entry's 4 KiB RAM page.</summary>
+    /// <summary>Pushes the host address of va: the entry's addend plus va (RAM pages are pinned).</summary>
     private void EmitHostAddress()
     {
         _il.Emit(OpCodes.Ldloc, _entry!);
-        _il.Emit(OpCodes.Ldfld, EntryMemory);
-        _il.Emit(OpCodes.Call, ArrayData);
+        _il.Emit(OpCodes.Ldfld, EntryAddend);
         _il.Emit(OpCodes.Ldloc, _va!);
-        EmitInt(0xFFF);
-        _il.Emit(OpCodes.And);
         _il.Emit(OpCodes.Conv_U);
         _il.Emit(OpCodes.Add);
     }

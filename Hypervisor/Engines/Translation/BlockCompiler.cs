@@ -43,11 +43,7 @@ internal sealed partial class BlockCompiler
     private static readonly FieldInfo MmuLoadBase = typeof(Mmu).GetField(nameof(Mmu.LoadBase), BindingFlags.Instance | BindingFlags.NonPublic)!;
     private static readonly FieldInfo MmuStoreBase = typeof(Mmu).GetField(nameof(Mmu.StoreBase), BindingFlags.Instance | BindingFlags.NonPublic)!;
     private static readonly FieldInfo EntryTag = typeof(TlbEntry).GetField(nameof(TlbEntry.Tag))!;
-    private static readonly FieldInfo EntryMemory = typeof(TlbEntry).GetField(nameof(TlbEntry.Memory))!;
-    private static readonly MethodInfo ArrayData = typeof(MemoryMarshal)
-        .GetMethods(BindingFlags.Public | BindingFlags.Static)
-        .Single(m => m.Name == nameof(MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
-        .MakeGenericMethod(typeof(byte));
+    private static readonly FieldInfo EntryAddend = typeof(TlbEntry).GetField(nameof(TlbEntry.Addend))!;
     private static readonly MethodInfo RegisterData = typeof(MemoryMarshal)
         .GetMethods(BindingFlags.Public | BindingFlags.Static)
         .Single(m => m.Name == nameof(MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
@@ -172,7 +168,10 @@ internal sealed partial class BlockCompiler
     /// <summary>Compiles a decoded block (the region starting at <paramref name="entryPc"/>) into a dynamic method; emission time goes to <paramref name="statistics"/>.</summary>
     public static CompiledRegion Compile(uint entryPc, IReadOnlyList<TraceInstruction> code, TranslationCacheStatistics statistics, bool instrumented = false)
     {
-        var method = new DynamicMethod($"tb_{entryPc:x8}", typeof(int), [typeof(BlockFrame), typeof(ulong), typeof(int)], restrictedSkipVisibility: true);
+        var method = new DynamicMethod($"tb_{entryPc:x8}", typeof(int), [typeof(BlockFrame), typeof(ulong), typeof(int)], restrictedSkipVisibility: true)
+        {
+            InitLocals = false, // every local is written before it is read: no zeroing in the prologue
+        };
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var compiler = new BlockCompiler(method, entryPc, code) { _instrumented = instrumented };
         compiler.Emit();
@@ -319,6 +318,9 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Stloc, _state);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Stloc, _base);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Stloc, _count);
         for (int r = 31; r >= 1; r--)
         {
             if (_reg[r] is LocalBuilder local)
@@ -528,14 +530,7 @@ internal sealed partial class BlockCompiler
         }
         _il.MarkLabel(_epilogue);
         WriteBack();
-        _il.Emit(OpCodes.Ldloc, _state);
-        _il.Emit(OpCodes.Ldloc, _exitPc);
-        _il.Emit(OpCodes.Stfld, StatePc);
-        _il.Emit(OpCodes.Ldloc, _state);
-        _il.Emit(OpCodes.Ldloc, _base);
-        _il.Emit(OpCodes.Ldloc, _exitCount);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Stfld, StateCycle);
+        EmitStoreExitPcAndCycle();
         Label misaligned = _il.DefineLabel();
         _il.Emit(OpCodes.Ldloc, _exitKind);
         EmitInt(KindMisaligned);
@@ -547,6 +542,19 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Ldloc, _target);
         _il.Emit(OpCodes.Call, RuntimeMisaligned);
         _il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>state.Pc and state.Cycle at the exit.</summary>
+    private void EmitStoreExitPcAndCycle()
+    {
+        _il.Emit(OpCodes.Ldloc, _state);
+        _il.Emit(OpCodes.Ldloc, _exitPc);
+        _il.Emit(OpCodes.Stfld, StatePc);
+        _il.Emit(OpCodes.Ldloc, _state);
+        _il.Emit(OpCodes.Ldloc, _base);
+        _il.Emit(OpCodes.Ldloc, _exitCount);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stfld, StateCycle);
     }
 
     /// <summary>

@@ -62,6 +62,7 @@ public static class BlockRuntime
     /// if it is for this pc and mode and was made in the current MMU epoch (validity, cycle limit
     /// and attention are checked by the caller).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static TranslatedBlock? ChainTarget(BlockFrame frame, uint pc)
     {
         TranslationContext c = frame.Context;
