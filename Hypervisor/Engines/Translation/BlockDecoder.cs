@@ -5,10 +5,12 @@ namespace Hypervisor.Engines.Translation;
 
 /// <summary>Finds the instructions of a block: the region of code reachable from its start within its page.</summary>
 /// <remarks>
-/// From the start, both edges of conditional branches and the targets of direct jumps are
-/// followed, breadth first, as long as they stay in the start's 4 KiB page, do not go below the
-/// start (code before the entry belongs to other blocks, which keeps blocks from overlapping
-/// much), up to a size cap.
+/// From the start, both edges of conditional branches and the targets of direct jumps (not calls:
+/// a callee is a region of its own) are followed, breadth first, as long as they stay in the
+/// start's 4 KiB page, up to a size cap. Code below the start is taken only through a backward
+/// edge (the rest of a loop around the start). A path stops where another region of the same page
+/// starts: it becomes an exit that chains into that region, so the
+/// same code is not compiled twice.
 /// Paths end at indirect jumps and callouts (system instructions, atomics, illegal encodings).
 /// The compiler turns edges inside the region into branches inside one method — so loops, with
 /// their if-then-else bodies, run without returning to the dispatcher — and edges that leave
@@ -17,7 +19,7 @@ namespace Hypervisor.Engines.Translation;
 /// </remarks>
 public static class BlockDecoder
 {
-    /// <summary>Decodes the region at virtual <paramref name="virtualPc"/> / physical <paramref name="physicalPc"/> into <paramref name="region"/>, sorted by pc.</summary>
+    /// <summary>Decodes the region at virtual <paramref name="virtualPc"/> / physical <paramref name="physicalPc"/> into <paramref name="region"/>, sorted by pc; <paramref name="isEntry"/> names the virtual pcs where other regions start.</summary>
     public static void Decode(GuestRam ram, uint virtualPc, uint physicalPc, int maxLength, List<TraceInstruction> region, Func<uint, bool>? isEntry = null)
     {
         region.Clear();
@@ -41,23 +43,27 @@ public static class BlockDecoder
             {
                 if (i.Rd == 0)
                 {
-                    Visit(pc + (uint)i.Imm); // a call (rd != 0) leaves: the callee is a region of its own
+                    Visit(pc + (uint)i.Imm, pc); // a call (rd != 0) leaves: the callee is a region of its own
                 }
                 continue;
             }
             if (i.Op is >= Opcode.Beq and <= Opcode.Bgeu)
             {
-                Visit(pc + 4);
-                Visit(pc + (uint)i.Imm);
+                Visit(pc + 4, pc);
+                Visit(pc + (uint)i.Imm, pc);
                 continue;
             }
-            Visit(pc + 4);
+            Visit(pc + 4, pc);
         }
         region.Sort((a, b) => a.Pc.CompareTo(b.Pc));
 
-        void Visit(uint target)
+        // Below the start only along a backward edge (a loop around the start) and onwards from
+        // there, so that the loop runs inside this one region instead of going back and forth
+        // between two regions, one headed at the loop's top and one at the place it first got hot.
+        void Visit(uint target, uint from)
         {
-            if ((target & 3) == 0 && (target & ~0xFFFu) == pageBase && target >= virtualPc && !(isEntry is not null && isEntry(target)) && seen.Add(target))
+            if ((target & 3) == 0 && (target & ~0xFFFu) == pageBase && (target >= virtualPc || target < from || from < virtualPc) &&
+                !(isEntry is not null && isEntry(target)) && seen.Add(target))
             {
                 work.Enqueue(target);
             }
