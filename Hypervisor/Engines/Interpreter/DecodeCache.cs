@@ -62,6 +62,10 @@ public sealed class DecodeCache : ICodeWriteObserver
         return slots;
     }
 
+    /// <summary>True when the word at <paramref name="physicalAddress"/> has been decoded (executed at least once) and not overwritten since.</summary>
+    public bool WasDecoded(uint physicalAddress) =>
+        _pages.TryGetValue(physicalAddress & ~0xFFFu, out Instruction[]? slots) && slots[(physicalAddress >> 2) & (SlotsPerPage - 1)].Op != Opcode.Undecoded;
+
     private const int RecentSize = 64;
     private readonly uint[] _recentTags = new uint[RecentSize];
     private readonly Instruction[]?[] _recent = new Instruction[RecentSize][];

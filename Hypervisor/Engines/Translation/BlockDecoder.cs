@@ -10,7 +10,9 @@ namespace Hypervisor.Engines.Translation;
 /// start's 4 KiB page, up to a size cap. Code below the start is taken only through a backward
 /// edge (the rest of a loop around the start). A path stops where another region of the same page
 /// starts: it becomes an exit that chains into that region, so the
-/// same code is not compiled twice.
+/// same code is not compiled twice. Code that has run (the interpreter
+/// decoded it while the region warmed up) is taken first, breadth first; code that
+/// never ran fills what the cap leaves, so a function's hot path is not cut off by its cold branches.
 /// Paths end at indirect jumps and callouts (system instructions, atomics, illegal encodings).
 /// The compiler turns edges inside the region into branches inside one method — so loops, with
 /// their if-then-else bodies, run without returning to the dispatcher — and edges that leave
@@ -19,19 +21,20 @@ namespace Hypervisor.Engines.Translation;
 /// </remarks>
 public static class BlockDecoder
 {
-    /// <summary>Decodes the region at virtual <paramref name="virtualPc"/> / physical <paramref name="physicalPc"/> into <paramref name="region"/>, sorted by pc; <paramref name="isEntry"/> names the virtual pcs where other regions start.</summary>
-    public static void Decode(GuestRam ram, uint virtualPc, uint physicalPc, int maxLength, List<TraceInstruction> region, Func<uint, bool>? isEntry = null)
+    /// <summary>Decodes the region at virtual <paramref name="virtualPc"/> / physical <paramref name="physicalPc"/> into <paramref name="region"/>, sorted by pc; <paramref name="isEntry"/> names the virtual pcs where other regions start, <paramref name="wasExecuted"/> the code that has run.</summary>
+    public static void Decode(GuestRam ram, uint virtualPc, uint physicalPc, int maxLength, List<TraceInstruction> region, Func<uint, bool>? isEntry = null, Func<uint, bool>? wasExecuted = null)
     {
         region.Clear();
         uint pageBase = virtualPc & ~0xFFFu;
         uint physicalBase = physicalPc & ~0xFFFu;
         var seen = new HashSet<uint>();
         var work = new Queue<uint>();
+        var cold = new Queue<uint>();
         work.Enqueue(virtualPc);
         seen.Add(virtualPc);
-        while (work.Count > 0 && region.Count < maxLength)
+        while ((work.Count > 0 || cold.Count > 0) && region.Count < maxLength)
         {
-            uint pc = work.Dequeue();
+            uint pc = work.Count > 0 ? work.Dequeue() : cold.Dequeue();
             uint word = ram.Read(physicalBase + (pc & 0xFFF) - ram.Base, 4);
             Instruction i = Decoder.Decode(word);
             region.Add(new TraceInstruction(pc, i));
@@ -65,7 +68,14 @@ public static class BlockDecoder
             if ((target & 3) == 0 && (target & ~0xFFFu) == pageBase && (target >= virtualPc || target < from || from < virtualPc) &&
                 !(isEntry is not null && isEntry(target)) && seen.Add(target))
             {
-                work.Enqueue(target);
+                if (wasExecuted is null || wasExecuted(target))
+                {
+                    work.Enqueue(target);
+                }
+                else
+                {
+                    cold.Enqueue(target); // never run yet: only if the cap leaves room once the code that ran is in
+                }
             }
         }
     }
