@@ -22,9 +22,6 @@ public struct TlbEntry
     /// <summary>Cached from a 4 MiB superpage: a fence of any address in it drops this 4 KiB piece too.</summary>
     public bool Superpage;
 
-    /// <summary>The RAM page this entry maps (keeps it alive; <see cref="Addend"/> points into it).</summary>
-    public byte[]? Memory;
-
     /// <summary>Host address of the page minus the virtual page: host address = Addend + va. RAM pages are pinned, so it stays valid.</summary>
     public nint Addend;
 }
@@ -49,13 +46,20 @@ public sealed class Mmu
     private readonly HartState _state;
     private readonly SystemBus _bus;
     private readonly GuestRam _ram;
-    private readonly TlbEntry[] _tlb = new TlbEntry[3 * Modes * TlbSize];
+    // Pinned, so translated code can address the current sets with plain pointers (no GC-tracked
+    // byrefs to keep, no bounds checks); the pages entries map are kept alive beside it.
+    private readonly TlbEntry[] _tlb = GC.AllocateArray<TlbEntry>(3 * Modes * TlbSize, pinned: true);
+    private readonly byte[]?[] _tlbPages = new byte[]?[3 * Modes * TlbSize];
     private int _fetchBase;
 
     // Read by translated code, which inlines the TLB fast path: the first entry of the load and
     // store sets of the current data privilege.
     internal int LoadBase;
     internal int StoreBase;
+
+    /// <summary>Addresses of the first entry of the current load and store sets (the TLB array is pinned).</summary>
+    internal nint LoadSetAddress;
+    internal nint StoreSetAddress;
     private Privilege _dataPrivilege;
 
     public Mmu(HartState state, SystemBus bus)
@@ -90,8 +94,6 @@ public sealed class Mmu
     /// <summary>Bumped by every TLB flush or fence: cached virtual-to-physical knowledge (block chains) older than it is stale.</summary>
     public long FlushEpoch { get; private set; }
 
-    /// <summary>The TLB array, exposed for translated code's inlined fast path.</summary>
-    internal TlbEntry[] Tlb => _tlb;
 
     /// <summary>Re-selects the TLB sets after the privilege or mstatus.MPRV/MPP changed.</summary>
     public void UpdateModes()
@@ -103,7 +105,11 @@ public sealed class Mmu
         _fetchBase = (0 * Modes + ModeIndex(p)) * TlbSize;
         LoadBase = (1 * Modes + ModeIndex(_dataPrivilege)) * TlbSize;
         StoreBase = (2 * Modes + ModeIndex(_dataPrivilege)) * TlbSize;
+        LoadSetAddress = EntryAddress(LoadBase);
+        StoreSetAddress = EntryAddress(StoreBase);
     }
+
+    private unsafe nint EntryAddress(int index) => (nint)Unsafe.AsPointer(ref _tlb[index]);
 
     /// <summary>
     /// The TLB slot of <paramref name="va"/>: the page number's low byte folded with the next one,
@@ -117,14 +123,15 @@ public sealed class Mmu
     private static int ModeIndex(Privilege p) => p == Privilege.Machine ? 2 : (int)p;
 
     // ---------------------------------------------------------------- fast paths
+    // Through the current sets' addresses (the TLB array is pinned): no bounds check per access.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe bool Load32(uint va, out uint value)
     {
-        ref TlbEntry e = ref _tlb[LoadBase + TlbIndex(va)];
-        if (e.Tag == (va & 0xFFFFF003))
+        TlbEntry* e = (TlbEntry*)LoadSetAddress + TlbIndex(va);
+        if (e->Tag == (va & 0xFFFFF003))
         {
-            value = Unsafe.ReadUnaligned<uint>((void*)(e.Addend + (nint)va));
+            value = Unsafe.ReadUnaligned<uint>((void*)(e->Addend + (nint)va));
             return true;
         }
         return LoadSlow(va, 4, out value);
@@ -133,10 +140,10 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe bool Load16(uint va, out uint value)
     {
-        ref TlbEntry e = ref _tlb[LoadBase + TlbIndex(va)];
-        if (e.Tag == (va & 0xFFFFF001))
+        TlbEntry* e = (TlbEntry*)LoadSetAddress + TlbIndex(va);
+        if (e->Tag == (va & 0xFFFFF001))
         {
-            value = Unsafe.ReadUnaligned<ushort>((void*)(e.Addend + (nint)va));
+            value = Unsafe.ReadUnaligned<ushort>((void*)(e->Addend + (nint)va));
             return true;
         }
         return LoadSlow(va, 2, out value);
@@ -145,10 +152,10 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe bool Load8(uint va, out uint value)
     {
-        ref TlbEntry e = ref _tlb[LoadBase + TlbIndex(va)];
-        if (e.Tag == (va & 0xFFFFF000))
+        TlbEntry* e = (TlbEntry*)LoadSetAddress + TlbIndex(va);
+        if (e->Tag == (va & 0xFFFFF000))
         {
-            value = *(byte*)(e.Addend + (nint)va);
+            value = *(byte*)(e->Addend + (nint)va);
             return true;
         }
         return LoadSlow(va, 1, out value);
@@ -157,10 +164,10 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe bool Store32(uint va, uint value)
     {
-        ref TlbEntry e = ref _tlb[StoreBase + TlbIndex(va)];
-        if (e.Tag == (va & 0xFFFFF003))
+        TlbEntry* e = (TlbEntry*)StoreSetAddress + TlbIndex(va);
+        if (e->Tag == (va & 0xFFFFF003))
         {
-            Unsafe.WriteUnaligned((void*)(e.Addend + (nint)va), value);
+            Unsafe.WriteUnaligned((void*)(e->Addend + (nint)va), value);
             return true;
         }
         return StoreSlow(va, 4, value);
@@ -169,10 +176,10 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe bool Store16(uint va, uint value)
     {
-        ref TlbEntry e = ref _tlb[StoreBase + TlbIndex(va)];
-        if (e.Tag == (va & 0xFFFFF001))
+        TlbEntry* e = (TlbEntry*)StoreSetAddress + TlbIndex(va);
+        if (e->Tag == (va & 0xFFFFF001))
         {
-            Unsafe.WriteUnaligned((void*)(e.Addend + (nint)va), (ushort)value);
+            Unsafe.WriteUnaligned((void*)(e->Addend + (nint)va), (ushort)value);
             return true;
         }
         return StoreSlow(va, 2, value);
@@ -181,10 +188,10 @@ public sealed class Mmu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe bool Store8(uint va, uint value)
     {
-        ref TlbEntry e = ref _tlb[StoreBase + TlbIndex(va)];
-        if (e.Tag == (va & 0xFFFFF000))
+        TlbEntry* e = (TlbEntry*)StoreSetAddress + TlbIndex(va);
+        if (e->Tag == (va & 0xFFFFF000))
         {
-            *(byte*)(e.Addend + (nint)va) = (byte)value;
+            *(byte*)(e->Addend + (nint)va) = (byte)value;
             return true;
         }
         return StoreSlow(va, 1, value);
@@ -320,7 +327,7 @@ public sealed class Mmu
                 // a page of its own, and DropZeroPageMappings then drops this mapping.
                 _zeroPageMappings++;
             }
-            Install(ref _tlb[LoadBase + TlbIndex(va)], va, p, chunk, offset);
+            Install(LoadBase + TlbIndex(va), va, p, chunk, offset);
         }
         return true;
     }
@@ -364,7 +371,7 @@ public sealed class Mmu
             byte[]? chunk = _ram.ChunkForWrite(offset);
             if (chunk is not null)
             {
-                Install(ref _tlb[StoreBase + TlbIndex(va)], va, page, chunk, offset);
+                Install(StoreBase + TlbIndex(va), va, page, chunk, offset);
             }
         }
         return true;
@@ -394,17 +401,18 @@ public sealed class Mmu
             byte[] chunk = _ram.ChunkForRead(offset);
             if (!GuestRam.IsZeroChunk(chunk))
             {
-                Install(ref _tlb[_fetchBase + TlbIndex(va)], va, page, chunk, offset);
+                Install(_fetchBase + TlbIndex(va), va, page, chunk, offset);
             }
         }
         return true;
     }
 
-    private void Install(ref TlbEntry e, uint va, uint physicalAddress, byte[] chunk, uint ramOffset)
+    private void Install(int index, uint va, uint physicalAddress, byte[] chunk, uint ramOffset)
     {
+        ref TlbEntry e = ref _tlb[index];
         e.Tag = va & 0xFFFFF000;
         e.PhysicalPage = physicalAddress & 0xFFFFF000;
-        e.Memory = chunk;
+        _tlbPages[index] = chunk;
         e.Addend = HostAddress(chunk) - (nint)(va & 0xFFFFF000);
         e.Asid = (ushort)((_state.Satp >> 22) & 0x1FF);
         e.Global = _lastWalkGlobal;
@@ -516,7 +524,7 @@ public sealed class Mmu
         for (int i = 0; i < _tlb.Length; i++)
         {
             _tlb[i].Tag = TlbEntry.InvalidTag;
-            _tlb[i].Memory = null;
+            _tlbPages[i] = null;
         }
     }
 
@@ -542,7 +550,7 @@ public sealed class Mmu
             if (pageMatch && asidMatch)
             {
                 e.Tag = TlbEntry.InvalidTag;
-                e.Memory = null;
+                _tlbPages[i] = null;
             }
         }
     }
@@ -554,7 +562,7 @@ public sealed class Mmu
             if (_tlb[i].Tag != TlbEntry.InvalidTag && _tlb[i].PhysicalPage == physicalPage)
             {
                 _tlb[i].Tag = TlbEntry.InvalidTag;
-                _tlb[i].Memory = null;
+                _tlbPages[i] = null;
             }
         }
     }
@@ -579,12 +587,12 @@ public sealed class Mmu
         for (int i = Modes * TlbSize; i < 2 * Modes * TlbSize; i++)
         {
             ref TlbEntry e = ref _tlb[i];
-            if (e.Tag != TlbEntry.InvalidTag && e.Memory is byte[] m && GuestRam.IsZeroChunk(m))
+            if (e.Tag != TlbEntry.InvalidTag && _tlbPages[i] is byte[] m && GuestRam.IsZeroChunk(m))
             {
                 if (e.PhysicalPage == physicalPage)
                 {
                     e.Tag = TlbEntry.InvalidTag;
-                    e.Memory = null;
+                    _tlbPages[i] = null;
                 }
                 else
                 {
@@ -602,7 +610,7 @@ public sealed class Mmu
             if (_tlb[i].Tag != TlbEntry.InvalidTag && _tlb[i].PhysicalPage == physicalPage)
             {
                 _tlb[i].Tag = TlbEntry.InvalidTag;
-                _tlb[i].Memory = null;
+                _tlbPages[i] = null;
             }
         }
     }

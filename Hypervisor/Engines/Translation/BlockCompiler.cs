@@ -35,13 +35,12 @@ internal sealed partial class BlockCompiler
     private static readonly FieldInfo CtxState = typeof(BlockFrame).GetField(nameof(BlockFrame.State))!;
     private static readonly FieldInfo CtxRegisters = typeof(BlockFrame).GetField(nameof(BlockFrame.Registers))!;
     private static readonly FieldInfo CtxMmu = typeof(BlockFrame).GetField(nameof(BlockFrame.Mmu))!;
-    private static readonly FieldInfo CtxTlb = typeof(BlockFrame).GetField(nameof(BlockFrame.Tlb))!;
     private static readonly FieldInfo CtxCycleLimit = typeof(TranslationContext).GetField(nameof(TranslationContext.CycleLimit))!;
     private static readonly MethodInfo DelegateInvoke = typeof(Translation.BlockCode).GetMethod("Invoke")!;
     private static readonly FieldInfo StatePc = typeof(HartState).GetField(nameof(HartState.Pc))!;
     private static readonly FieldInfo StateCycle = typeof(HartState).GetField(nameof(HartState.Cycle))!;
-    private static readonly FieldInfo MmuLoadBase = typeof(Mmu).GetField(nameof(Mmu.LoadBase), BindingFlags.Instance | BindingFlags.NonPublic)!;
-    private static readonly FieldInfo MmuStoreBase = typeof(Mmu).GetField(nameof(Mmu.StoreBase), BindingFlags.Instance | BindingFlags.NonPublic)!;
+    private static readonly FieldInfo MmuLoadSetAddress = typeof(Mmu).GetField(nameof(Mmu.LoadSetAddress), BindingFlags.Instance | BindingFlags.NonPublic)!;
+    private static readonly FieldInfo MmuStoreSetAddress = typeof(Mmu).GetField(nameof(Mmu.StoreSetAddress), BindingFlags.Instance | BindingFlags.NonPublic)!;
     private static readonly FieldInfo EntryTag = typeof(TlbEntry).GetField(nameof(TlbEntry.Tag))!;
     private static readonly FieldInfo EntryAddend = typeof(TlbEntry).GetField(nameof(TlbEntry.Addend))!;
     private static readonly MethodInfo RegisterData = typeof(MemoryMarshal)
@@ -334,20 +333,17 @@ internal sealed partial class BlockCompiler
         }
         if (needsMemory)
         {
-            // The first entry of the load and store TLB sets of the current mode, as byrefs: each
-            // access then indexes them without an array bounds check.
-            _loadSet = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
-            _storeSet = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
+            // The first entry of the load and store TLB sets of the current mode, as plain
+            // pointers (the TLB is pinned): no bounds checks, and nothing the GC must track.
+            _loadSet = _il.DeclareLocal(typeof(nint));
+            _storeSet = _il.DeclareLocal(typeof(nint));
             _va = _il.DeclareLocal(typeof(uint));
-            _entry = _il.DeclareLocal(typeof(TlbEntry).MakeByRefType());
-            foreach ((LocalBuilder set, FieldInfo setBase) in new[] { (_loadSet, MmuLoadBase), (_storeSet, MmuStoreBase) })
+            _entry = _il.DeclareLocal(typeof(nint));
+            foreach ((LocalBuilder set, FieldInfo setAddress) in new[] { (_loadSet, MmuLoadSetAddress), (_storeSet, MmuStoreSetAddress) })
             {
                 _il.Emit(OpCodes.Ldarg_0);
-                _il.Emit(OpCodes.Ldfld, CtxTlb);
-                _il.Emit(OpCodes.Ldarg_0);
                 _il.Emit(OpCodes.Ldfld, CtxMmu);
-                _il.Emit(OpCodes.Ldfld, setBase);
-                _il.Emit(OpCodes.Ldelema, typeof(TlbEntry));
+                _il.Emit(OpCodes.Ldfld, setAddress);
                 _il.Emit(OpCodes.Stloc, set);
             }
         }

@@ -7,7 +7,7 @@ namespace Hypervisor.Engines.Translation;
 /// <remarks>
 /// Binding the delegate to an object (CreateDelegate with a target) avoids the argument-shuffle
 /// thunk of open static delegates. The frame carries what the emitted IL reads: the VM's register
-/// array, hart state, MMU and TLB (copied from the VM's <see cref="TranslationContext"/> to save an
+/// array, hart state and MMU (copied from the VM's <see cref="TranslationContext"/> to save an
 /// indirection), and the block's own exits, so that an exit can jump straight into the next block.
 /// </remarks>
 public sealed class BlockFrame
@@ -18,7 +18,6 @@ public sealed class BlockFrame
         Registers = context.Registers;
         State = context.State;
         Mmu = context.Mmu;
-        Tlb = context.Tlb;
         Hart = context.Hart;
         Block = block;
         Exits = block.Exits;
@@ -29,7 +28,6 @@ public sealed class BlockFrame
     public readonly uint[] Registers;
     public readonly HartState State;
     public readonly Mmu Mmu;
-    public readonly TlbEntry[] Tlb;
     public readonly Hart Hart;
     public readonly TranslatedBlock Block;
     public readonly BlockExitLink[] Exits;

@@ -7,7 +7,7 @@ namespace Hypervisor.Engines.Translation;
 /// <remarks>
 /// Binding the delegate to this object (CreateDelegate with a target) avoids the argument-shuffle
 /// thunk of open static delegates; the fields are what the emitted IL reads: the register array,
-/// the hart state for pc and cycle, and the MMU's TLB for the inlined memory fast path.
+/// the hart state for pc and cycle, and the MMU, whose TLB sets the inlined memory fast path reads.
 /// </remarks>
 public sealed class TranslationContext
 {
@@ -17,7 +17,6 @@ public sealed class TranslationContext
         State = hart.State;
         Registers = hart.State.X;
         Mmu = hart.Mmu;
-        Tlb = hart.Mmu.Tlb;
         FlushCode = flushCode;
     }
 
@@ -25,7 +24,6 @@ public sealed class TranslationContext
     public readonly HartState State;
     public readonly uint[] Registers;
     public readonly Mmu Mmu;
-    public readonly TlbEntry[] Tlb;
 
     /// <summary>The cycle no block may run past (end of the chunk): loops and chained jumps check it.</summary>
     public ulong CycleLimit;
