@@ -63,16 +63,9 @@ internal sealed partial class BlockCompiler
         if (t <= k)
         {
             // A loop: go round again only while another pass of the whole block fits before the limit.
-            _il.Emit(OpCodes.Ldloc, _base);
             _il.Emit(OpCodes.Ldloc, _count);
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Ldc_I4, _code.Count);
-            _il.Emit(OpCodes.Conv_I8);
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, FrameContext);
-            _il.Emit(OpCodes.Ldfld, CtxCycleLimit);
-            _il.Emit(OpCodes.Bgt_Un, Stub(target, 0, AddExit(target)));
+            _il.Emit(OpCodes.Ldloc, LoopLimit());
+            _il.Emit(OpCodes.Bgt, Stub(target, 0, AddExit(target)));
         }
         _il.Emit(OpCodes.Br, _labels[t]);
     }

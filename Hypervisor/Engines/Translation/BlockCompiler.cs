@@ -61,6 +61,7 @@ internal sealed partial class BlockCompiler
     private readonly Label[] _labels;
     private readonly bool[] _isJoin;
     private readonly List<uint> _exitTargets = [];
+    private LocalBuilder? _loopLimit;
     private readonly LocalBuilder?[] _reg = new LocalBuilder?[32];
     private readonly uint _used;
     private readonly uint _written;
@@ -320,6 +321,22 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Ldc_I4_0);
         _il.Emit(OpCodes.Conv_I8);
         _il.Emit(OpCodes.Stloc, _count);
+        if (HasLoop())
+        {
+            // count > loopLimit: another pass of the whole block would not fit before the chunk's
+            // cycle limit. Computed once, so a loop's back edge compares two registers instead of
+            // reading the limit from memory (the JIT cannot hoist that load past guest stores).
+            _loopLimit = _il.DeclareLocal(typeof(long));
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, FrameContext);
+            _il.Emit(OpCodes.Ldfld, CtxCycleLimit);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Ldc_I4, _code.Count);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Stloc, _loopLimit);
+        }
         for (int r = 31; r >= 1; r--)
         {
             if (_reg[r] is LocalBuilder local)
@@ -348,6 +365,22 @@ internal sealed partial class BlockCompiler
             }
         }
     }
+
+    /// <summary>True when some jump or branch of the block goes back to an instruction at or before it (a loop inside the method).</summary>
+    private bool HasLoop()
+    {
+        for (int k = 0; k < _code.Count; k++)
+        {
+            (uint pc, Instruction i) = _code[k];
+            if (i.Op is Opcode.Jal or (>= Opcode.Beq and <= Opcode.Bgeu) && _indexOf.TryGetValue(pc + (uint)i.Imm, out int t) && t <= k)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private LocalBuilder LoopLimit() => _loopLimit ?? throw new InvalidOperationException("a backward branch in a block without loops");
 
     private void EmitInstruction(in Instruction i, uint pc)
     {
