@@ -104,7 +104,12 @@ internal sealed partial class BlockCompiler
         _il.Emit(OpCodes.Br, _epilogue);
     }
 
-    /// <summary>A system instruction, atomic or illegal encoding, emulated by the monitor; the path leaves the block.</summary>
+    /// <summary>
+    /// A system instruction, atomic or illegal encoding, emulated by the monitor. A CSR
+    /// instruction or an atomic that simply went on to the next instruction lets the block carry
+    /// on (its destination register reloaded); anything else (a trap, a change of mode, an
+    /// interrupt now pending) leaves the block.
+    /// </summary>
     private void EmitCallout(in Instruction i, uint pc)
     {
         WriteBack();
@@ -112,8 +117,35 @@ internal sealed partial class BlockCompiler
         EmitSetCycle();
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, FrameContext);
-        EmitUInt(i.Raw);
-        _il.Emit(OpCodes.Call, RuntimeCallout);
+        // The instruction as decoded now, from the region's table: no decoding at run time.
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FrameCallouts);
+        EmitInt(_callouts.Count);
+        _il.Emit(OpCodes.Ldelema, typeof(Instruction));
+        _callouts.Add(i);
+        if (!BlockRuntime.MayCarryOn(i.Op))
+        {
+            _il.Emit(OpCodes.Call, RuntimeCallout);
+            _il.Emit(OpCodes.Ret);
+            return;
+        }
+        Label carryOn = _il.DefineLabel();
+        _il.Emit(OpCodes.Call, RuntimeCalloutInBlock);
+        _il.Emit(OpCodes.Stloc, _exitKind);
+        _il.Emit(OpCodes.Ldloc, _exitKind);
+        EmitInt(BlockRuntime.CarryOn);
+        _il.Emit(OpCodes.Beq, carryOn);
+        _il.Emit(OpCodes.Ldloc, _exitKind);
         _il.Emit(OpCodes.Ret);
+        _il.MarkLabel(carryOn);
+        if (i.Rd != 0 && _reg[i.Rd] is LocalBuilder rd)
+        {
+            _il.Emit(OpCodes.Ldloc, _xs);
+            EmitInt(4 * i.Rd);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ldind_U4);
+            _il.Emit(OpCodes.Stloc, rd);
+        }
+        _offset++;
     }
 }

@@ -49,6 +49,8 @@ internal sealed partial class BlockCompiler
         .MakeGenericMethod(typeof(uint));
     private static readonly MethodInfo RuntimeMisaligned = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Misaligned))!;
     private static readonly MethodInfo RuntimeCallout = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Callout))!;
+    private static readonly FieldInfo FrameCallouts = typeof(BlockFrame).GetField(nameof(BlockFrame.Callouts))!;
+    private static readonly MethodInfo RuntimeCalloutInBlock = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.CalloutInBlock))!;
     private static readonly MethodInfo RuntimeNext = typeof(BlockRuntime).GetMethod(nameof(BlockRuntime.Next))!;
 
     // An exit kind beyond the BlockExit codes, handled by the shared epilogue.
@@ -61,6 +63,7 @@ internal sealed partial class BlockCompiler
     private readonly Label[] _labels;
     private readonly bool[] _isJoin;
     private readonly List<uint> _exitTargets = [];
+    private readonly List<Instruction> _callouts = [];
     private LocalBuilder? _loopLimit;
     private readonly LocalBuilder?[] _reg = new LocalBuilder?[32];
     private readonly uint _used;
@@ -178,7 +181,7 @@ internal sealed partial class BlockCompiler
         long emitTicks = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         statistics.EmitTicks += emitTicks;
         statistics.IlBytes += compiler._il.ILOffset;
-        return new CompiledRegion(method, code.Count, code[0].Pc & 0xFFF, (code[^1].Pc & 0xFFF) + 4, compiler._exitTargets, compiler._il.ILOffset)
+        return new CompiledRegion(method, code.Count, [.. compiler._callouts], code[0].Pc & 0xFFF, (code[^1].Pc & 0xFFF) + 4, compiler._exitTargets, compiler._il.ILOffset)
         {
             EmitTicks = emitTicks,
             MaxEdgeSlot = compiler._maxEdgeSlot,
@@ -194,7 +197,7 @@ internal sealed partial class BlockCompiler
         {
             context.Profile?.EnsureSlot(region.MaxEdgeSlot);
         }
-        block.Code = region.Method.CreateDelegate<BlockCode>(new BlockFrame(context, block));
+        block.Code = region.Method.CreateDelegate<BlockCode>(new BlockFrame(context, block, region.Callouts));
         return block;
     }
 
@@ -243,7 +246,7 @@ internal sealed partial class BlockCompiler
         OpcodeInfo.IsSystem(op) || op is (>= Opcode.LrW and <= Opcode.AmomaxuW) or Opcode.Illegal or Opcode.Undecoded;
 
     /// <summary>True when execution never continues to pc + 4 after <paramref name="i"/> inside the block.</summary>
-    private static bool NeverFallsThrough(in Instruction i) => i.Op is Opcode.Jal or Opcode.Jalr || IsCallout(i.Op);
+    private static bool NeverFallsThrough(in Instruction i) => i.Op is Opcode.Jal or Opcode.Jalr || (IsCallout(i.Op) && !BlockRuntime.MayCarryOn(i.Op));
 
     private void Emit()
     {

@@ -13,7 +13,8 @@ namespace Hypervisor.Engines.Translation;
 /// same code is not compiled twice. Code that has run (the interpreter
 /// decoded it while the region warmed up) is taken first, breadth first; code that
 /// never ran fills what the cap leaves, so a function's hot path is not cut off by its cold branches.
-/// Paths end at indirect jumps and callouts (system instructions, atomics, illegal encodings).
+/// Paths end at indirect jumps and at callouts that always leave the block (system instructions
+/// other than CSR accesses, illegal encodings); CSR instructions and atomics may carry on.
 /// The compiler turns edges inside the region into branches inside one method — so loops, with
 /// their if-then-else bodies, run without returning to the dispatcher — and edges that leave
 /// the region into exits. Staying inside one page keeps self-modifying-code invalidation and page
@@ -38,7 +39,7 @@ public static class BlockDecoder
             uint word = ram.Read(physicalBase + (pc & 0xFFF) - ram.Base, 4);
             Instruction i = Decoder.Decode(word);
             region.Add(new TraceInstruction(pc, i));
-            if (BlockCompiler.IsCallout(i.Op) || i.Op == Opcode.Jalr)
+            if ((BlockCompiler.IsCallout(i.Op) && !BlockRuntime.MayCarryOn(i.Op)) || i.Op == Opcode.Jalr)
             {
                 continue;
             }

@@ -12,8 +12,9 @@ namespace Hypervisor.Engines.Translation;
 /// </remarks>
 public sealed class BlockFrame
 {
-    public BlockFrame(TranslationContext context, TranslatedBlock block)
+    public BlockFrame(TranslationContext context, TranslatedBlock block, Isa.Instruction[] callouts)
     {
+        Callouts = callouts;
         Context = context;
         Registers = context.Registers;
         State = context.State;
@@ -31,5 +32,8 @@ public sealed class BlockFrame
     public readonly Hart Hart;
     public readonly TranslatedBlock Block;
     public readonly BlockExitLink[] Exits;
+
+    /// <summary>The block's callout instructions, decoded when it was compiled (shared by every VM running the same code).</summary>
+    public readonly Isa.Instruction[] Callouts;
     public readonly Profiling.ControlFlowProfile? Profile;
 }

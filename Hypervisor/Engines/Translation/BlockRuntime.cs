@@ -26,12 +26,11 @@ public static class BlockRuntime
         return BlockExit.Dynamic;
     }
 
-    /// <summary>Emulates the instruction <paramref name="word"/> at State.Pc: a system instruction, an atomic or an illegal encoding.</summary>
-    public static int Callout(TranslationContext c, uint word)
+    /// <summary>Emulates the instruction <paramref name="i"/> (decoded when the block was compiled) at State.Pc: a system instruction, an atomic or an illegal encoding.</summary>
+    public static int Callout(TranslationContext c, in Instruction i)
     {
         c.Callouts++;
         HartState s = c.State;
-        Instruction i = Decoder.Decode(word);
         if (OpcodeInfo.IsMemory(i.Op))
         {
             if (!Atomics.Execute(s, c.Mmu, i))
@@ -56,6 +55,36 @@ public static class BlockRuntime
                 return BlockExit.Dynamic;
         }
     }
+
+    /// <summary>What <see cref="CalloutInBlock"/> returns when the block may go on with its next instruction.</summary>
+    public const int CarryOn = -100;
+
+    /// <summary>
+    /// A callout in the middle of a block (a CSR instruction or an atomic): <see cref="CarryOn"/>
+    /// when it only wrote its destination register and went on to the next instruction — no trap,
+    /// no change of privilege, MMU epoch or TLB sets, nothing needing attention — so the block can
+    /// carry on without a trip through the dispatcher; otherwise the exit code, as
+    /// <see cref="Callout"/> returns it.
+    /// </summary>
+    public static int CalloutInBlock(TranslationContext c, in Instruction i)
+    {
+        HartState s = c.State;
+        uint pc = s.Pc;
+        Privilege privilege = s.Privilege;
+        long epoch = c.Mmu.FlushEpoch;
+        nint loadSet = c.Mmu.LoadSetAddress;
+        nint storeSet = c.Mmu.StoreSetAddress;
+        int exit = Callout(c, i);
+        if (exit == BlockExit.Dynamic && s.Pc == pc + 4 && s.Privilege == privilege && c.Mmu.FlushEpoch == epoch &&
+            c.Hart.Attention == 0 && c.Mmu.LoadSetAddress == loadSet && c.Mmu.StoreSetAddress == storeSet)
+        {
+            return CarryOn;
+        }
+        return exit;
+    }
+
+    /// <summary>Callouts after which a block may carry on (<see cref="CalloutInBlock"/>): CSR instructions and atomics.</summary>
+    public static bool MayCarryOn(Opcode op) => op is (>= Opcode.Csrrw and <= Opcode.Csrrci) or (>= Opcode.LrW and <= Opcode.AmomaxuW);
 
     /// <summary>
     /// The block an indirect jump to <paramref name="pc"/> may chain into: the jump cache's entry,

@@ -1,3 +1,4 @@
+using Hypervisor.Isa;
 using System.Collections.Concurrent;
 using System.Reflection.Emit;
 
@@ -43,7 +44,7 @@ public sealed class RegionSignature : IEquatable<RegionSignature>
 }
 
 /// <summary>A compiled region: the dynamic method and what every instance of it needs to know.</summary>
-public sealed record CompiledRegion(DynamicMethod Method, int Length, uint PageLow, uint PageHigh, IReadOnlyList<uint> ExitTargets, int IlBytes)
+public sealed record CompiledRegion(DynamicMethod Method, int Length, Instruction[] Callouts, uint PageLow, uint PageHigh, IReadOnlyList<uint> ExitTargets, int IlBytes)
 {
     /// <summary>Stopwatch ticks spent emitting IL and in the .NET JIT for this region.</summary>
     public long EmitTicks { get; init; }
