@@ -584,4 +584,33 @@ public class MmuTests
         Assert.False(mmu.Load32(Page1, out _));
         Assert.Equal(ExceptionCause.LoadAccessFault, mmu.FaultCause);
     }
+
+    [Fact]
+    public void Loads_from_untouched_RAM_read_zeros_through_the_TLB_until_the_first_store_gives_the_page_its_own_memory()
+    {
+        SetPrivilege(Privilege.Machine); // bare: virtual = physical
+        uint untouched = RamBase + 0x30_0000;
+
+        Assert.True(_mmu.Load32(untouched, out uint first));
+        long missesAfterFirst = _mmu.TlbMisses;
+        Assert.True(_mmu.Load32(untouched + 4, out uint second));
+        long missesAfterSecond = _mmu.TlbMisses;
+        Assert.True(_mmu.Store32(untouched + 8, 0xCAFE_F00D));
+        Assert.True(_mmu.Load32(untouched + 8, out uint stored));
+
+        Assert.Equal(0u, first);
+        Assert.Equal(0u, second);
+        Assert.Equal(missesAfterFirst, missesAfterSecond); // the second load hit: the zero page was mapped
+        Assert.Equal(0xCAFE_F00Du, stored);                // and that mapping did not outlive the store
+    }
+
+    [Fact]
+    public void Pages_a_mebibyte_apart_use_different_TLB_slots()
+    {
+        // A program's .data and the start of a large .bss, 1 MiB apart: with the page number's low
+        // byte alone they shared a slot and evicted each other on every access.
+        Assert.NotEqual(Mmu.TlbIndex(0x8000_3000), Mmu.TlbIndex(0x8010_3000));
+        Assert.NotEqual(Mmu.TlbIndex(0x8000_3000), Mmu.TlbIndex(0x8000_4000));
+        Assert.InRange(Mmu.TlbIndex(0xFFFF_FFFF), 0, Mmu.TlbSize - 1);
+    }
 }
