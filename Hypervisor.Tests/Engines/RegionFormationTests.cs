@@ -130,4 +130,53 @@ public sealed class RegionFormationTests
         Assert.Equal(0u, bt.State.X[A0]);
         Assert.True(Bt(bt).Statistics.InstructionsTranslated > 0, "the CSR writes ran translated");
     }
+
+    /// <summary>10,000 rounds of a call to a function on the same page; <paramref name="skip"/>: the function returns one instruction past its return point.</summary>
+    private static uint[] SamePageCalls(bool skip)
+    {
+        var p = new ProgramBuilder();
+        p.Li(T0, 10_000);
+        uint loop = p.Here;
+        int call = p.Words.Count;
+        p.Emit(Opcode.Jal, Ra, imm: 0);                          // call f (patched below)
+        p.Emit(Opcode.Addi, A1, A1, imm: 1);                     // skipped when f returns past it
+        p.Emit(Opcode.Addi, T0, T0, imm: -1);
+        p.Emit(Opcode.Bne, rs1: T0, rs2: 0, imm: (int)(loop - p.Here));
+        p.PowerOff(0).Spin();
+        uint f = p.Here;
+        p.Emit(Opcode.Addi, A0, A0, imm: 1);
+        if (skip)
+        {
+            p.Emit(Opcode.Addi, Ra, Ra, imm: 4);
+        }
+        p.Emit(Opcode.Jalr, 0, Ra, imm: 0);
+        uint[] words = [.. p.Words];
+        words[call] = Encoder.Encode(Opcode.Jal, Ra, imm: (int)(f - loop));
+        return words;
+    }
+
+    [Fact]
+    public void A_call_and_its_return_on_the_same_page_run_inside_one_region()
+    {
+        VirtualMachine vm = Vm(SamePageCalls(skip: false), threshold: 1);
+
+        RunSummary s = new GuestRunner(vm).Run(1_000_000);
+
+        Assert.Equal(RunEnd.PoweredOff, s.End);
+        Assert.Equal(10_000u, vm.State.X[A0]);
+        Assert.Equal(10_000u, vm.State.X[A1]);
+        Assert.True(Bt(vm).Cache.Statistics.Lookups < 100, $"{Bt(vm).Cache.Statistics.Lookups} dispatches: calls or returns left the region");
+    }
+
+    [Fact]
+    public void A_return_to_somewhere_other_than_the_return_point_goes_there()
+    {
+        VirtualMachine vm = Vm(SamePageCalls(skip: true), threshold: 1);
+
+        RunSummary s = new GuestRunner(vm).Run(1_000_000);
+
+        Assert.Equal(RunEnd.PoweredOff, s.End);
+        Assert.Equal(10_000u, vm.State.X[A0]);
+        Assert.Equal(0u, vm.State.X[A1]);                        // the instruction after the call never ran
+    }
 }

@@ -18,20 +18,27 @@ public sealed class TranslatorEngineTests
 
     private static TranslatorEngine Bt(VirtualMachine vm) => (TranslatorEngine)vm.Engine;
 
-    /// <summary>A loop of 10,000 rounds that calls a function (an indirect return every round).</summary>
+    /// <summary>A loop of 10,000 rounds that calls a function on another page (a call and an indirect return between regions every round).</summary>
     private static uint[] CallLoop()
     {
+        const int FarAway = 1024;                                // words: f starts on the next page
         var p = new ProgramBuilder();
         p.Li(T0, 10_000);
         int loop = p.Words.Count;
-        p.Emit(Opcode.Jal, 1, imm: 16);                         // call f (4 words ahead)
+        int call = p.Words.Count;
+        p.Emit(Opcode.Jal, 1, imm: 0);                          // call f (patched below)
         p.Emit(Opcode.Addi, T0, T0, imm: -1);
         p.Emit(Opcode.Bne, rs1: T0, rs2: 0, imm: (loop - p.Words.Count) * 4);
-        p.Emit(Opcode.Jal, 0, imm: 12);                         // past f
+        p.PowerOff(0).Spin();
+        while (p.Words.Count < FarAway)
+        {
+            p.Emit(Opcode.Nop);
+        }
         p.Emit(Opcode.Addi, A0, A0, imm: 1);                    // f: a0++
         p.Emit(Opcode.Jalr, 0, 1, imm: 0);                      //    ret
-        p.PowerOff(0).Spin();
-        return [.. p.Words];
+        uint[] words = [.. p.Words];
+        words[call] = Encoder.Encode(Opcode.Jal, 1, imm: (FarAway - call) * 4);
+        return words;
     }
 
     [Fact]

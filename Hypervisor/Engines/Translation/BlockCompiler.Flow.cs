@@ -59,6 +59,17 @@ internal sealed partial class BlockCompiler
             EmitExit(AddExit(target), target, 1);
             return;
         }
+        EmitBranchInside(t, k);
+    }
+
+    /// <summary>
+    /// Jumps from instruction <paramref name="k"/> (counted) to instruction <paramref name="t"/> of
+    /// the block; a backward jump first checks that another pass of the whole block still fits
+    /// before the chunk's cycle limit, so a block never runs past it (exact budgets).
+    /// </summary>
+    private void EmitBranchInside(int t, int k)
+    {
+        uint target = _code[t].Pc;
         Materialize(1);
         if (t <= k)
         {
@@ -71,7 +82,7 @@ internal sealed partial class BlockCompiler
     }
 
     /// <summary>JALR: target = (rs1 + imm) &amp; ~1, computed before rd is written (rd may be rs1); a dynamic exit.</summary>
-    private void EmitJalr(in Instruction i, uint pc)
+    private void EmitJalr(in Instruction i, uint pc, int k)
     {
         LoadReg(i.Rs1);
         if (i.Imm != 0)
@@ -92,6 +103,7 @@ internal sealed partial class BlockCompiler
             StoreReg(i.Rd);
         }
         EmitRecordEdge(pc, null);
+        EmitReturnPrediction(k);
         _il.Emit(OpCodes.Ldloc, _target);
         _il.Emit(OpCodes.Stloc, _exitPc);
         _il.Emit(OpCodes.Ldloc, _count);
@@ -102,6 +114,30 @@ internal sealed partial class BlockCompiler
         EmitInt(BlockExit.Dynamic);
         _il.Emit(OpCodes.Stloc, _exitKind);
         _il.Emit(OpCodes.Br, _epilogue);
+    }
+
+    /// <summary>Most return points a JALR compares its target with.</summary>
+    private const int MaxReturnPoints = 4;
+
+    /// <summary>
+    /// Return prediction: when the target of an indirect jump (a function's return) is the return
+    /// point of a call inside this region, go on there inside the method instead of leaving through
+    /// the chaining helper and the jump cache. A call and its return then cost a compare or two.
+    /// </summary>
+    private void EmitReturnPrediction(int k)
+    {
+        for (int n = 0; n < _returnPoints.Count && n < MaxReturnPoints; n++)
+        {
+            int r = _returnPoints[n];
+            Label other = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _target);
+            EmitUInt(_code[r].Pc);
+            _il.Emit(OpCodes.Bne_Un, other);
+            int saved = _offset;
+            EmitBranchInside(r, k);
+            _offset = saved;
+            _il.MarkLabel(other);
+        }
     }
 
     /// <summary>

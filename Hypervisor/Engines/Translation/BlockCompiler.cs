@@ -63,6 +63,7 @@ internal sealed partial class BlockCompiler
     private readonly Label[] _labels;
     private readonly bool[] _isJoin;
     private readonly List<uint> _exitTargets = [];
+    private readonly List<int> _returnPoints = [];
     private readonly List<Instruction> _callouts = [];
     private LocalBuilder? _loopLimit;
     private readonly LocalBuilder?[] _reg = new LocalBuilder?[32];
@@ -149,6 +150,13 @@ internal sealed partial class BlockCompiler
             }
         }
         _isJoin[_indexOf[entryPc]] = true; // the prologue enters here
+        foreach ((uint pc, Instruction i) in code)
+        {
+            if (i.Op == Opcode.Jal && i.Rd != 0 && _indexOf.TryGetValue(pc + 4, out int r) && _returnPoints.Count < MaxReturnPoints)
+            {
+                _returnPoints.Add(r); // where the return of a call inside the region comes back
+            }
+        }
         (_used, _written) = RegisterUse(code);
         _xs = _il.DeclareLocal(typeof(uint).MakeByRefType());
         _state = _il.DeclareLocal(typeof(HartState));
@@ -279,7 +287,7 @@ internal sealed partial class BlockCompiler
                     EmitJal(i, pc, k);
                     break;
                 case Opcode.Jalr:
-                    EmitJalr(i, pc);
+                    EmitJalr(i, pc, k);
                     break;
                 default:
                     if (IsCallout(i.Op))
@@ -369,9 +377,13 @@ internal sealed partial class BlockCompiler
         }
     }
 
-    /// <summary>True when some jump or branch of the block goes back to an instruction at or before it (a loop inside the method).</summary>
+    /// <summary>True when some jump, branch or predicted return of the block may go back to an instruction at or before it (a loop inside the method).</summary>
     private bool HasLoop()
     {
+        if (_returnPoints.Count > 0)
+        {
+            return true; // a return may come back to a call above it
+        }
         for (int k = 0; k < _code.Count; k++)
         {
             (uint pc, Instruction i) = _code[k];

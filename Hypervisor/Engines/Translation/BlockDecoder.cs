@@ -5,9 +5,10 @@ namespace Hypervisor.Engines.Translation;
 
 /// <summary>Finds the instructions of a block: the region of code reachable from its start within its page.</summary>
 /// <remarks>
-/// From the start, both edges of conditional branches and the targets of direct jumps (not calls:
-/// a callee is a region of its own) are followed, breadth first, as long as they stay in the
-/// start's 4 KiB page, up to a size cap. Code below the start is taken only through a backward
+/// From the start, both edges of conditional branches and the targets of direct jumps and calls
+/// are followed, breadth first, as long as they stay in the start's 4 KiB page, up to a size cap;
+/// after a call, so is its return point, which the callee's return reaches inside the region
+/// (the compiler's return prediction). Code below the start is taken only through a backward
 /// edge (the rest of a loop around the start). A path stops where another region of the same page
 /// starts: it becomes an exit that chains into that region, so the
 /// same code is not compiled twice. Code that has run (the interpreter
@@ -45,9 +46,12 @@ public static class BlockDecoder
             }
             if (i.Op == Opcode.Jal)
             {
-                if (i.Rd == 0)
+                Visit(pc + (uint)i.Imm, pc);
+                if (i.Rd != 0)
                 {
-                    Visit(pc + (uint)i.Imm, pc); // a call (rd != 0) leaves: the callee is a region of its own
+                    // A call inside the page: its return point joins the region too, reached from
+                    // the callee's return through a compare (BlockCompiler's return prediction).
+                    Visit(pc + 4, pc);
                 }
                 continue;
             }

@@ -137,6 +137,14 @@ public sealed class CompiledCodeCache
         }
     }
 
+    private long _backgroundFailures;
+
+    /// <summary>Regions the background compiler failed to compile (their VMs interpret them).</summary>
+    public long BackgroundFailures => Interlocked.Read(ref _backgroundFailures);
+
+    /// <summary>The last exception a background compilation ended in, for diagnosis.</summary>
+    public Exception? LastBackgroundFailure { get; private set; }
+
     /// <summary>Pending background compilations.</summary>
     public int QueueLength => _backgroundQueue.Count;
 
@@ -150,9 +158,13 @@ public sealed class CompiledCodeCache
                 {
                     _ = job.Value;
                 }
-                catch (Exception e) when (e is InvalidProgramException or NotSupportedException)
+                catch (Exception e)
                 {
-                    // A region the JIT refuses stays uncompiled; its VM goes on interpreting it.
+                    // A region that fails to compile (the JIT refuses it, or a translator bug)
+                    // stays uncompiled and its VM goes on interpreting it: a failure on this
+                    // shared thread must not take down the host process and every VM in it.
+                    Interlocked.Increment(ref _backgroundFailures);
+                    LastBackgroundFailure = e;
                 }
             }
         })

@@ -75,6 +75,9 @@ public sealed class TranslationCache : ICodeWriteObserver
     /// <summary>Bumped on every flush; links made before it are stale.</summary>
     public long Generation { get; private set; }
 
+    /// <summary>Whether a block for <paramref name="key"/> is cached (not counted as a lookup: the region decoder asks it).</summary>
+    public bool Contains(in BlockKey key) => _blocks.ContainsKey(key);
+
     public bool TryGet(in BlockKey key, out TranslatedBlock block)
     {
         Statistics.Lookups++;

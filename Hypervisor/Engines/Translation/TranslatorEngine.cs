@@ -264,7 +264,7 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
         long startTicks = Stopwatch.GetTimestamp();
         BlockKey k0 = key;
         BlockDecoder.Decode(_bus.Ram, key.VirtualPc, key.PhysicalPc, MaxBlockLength, _trace,
-            pc => Cache.TryGet(k0 with { VirtualPc = pc, PhysicalPc = (k0.PhysicalPc & ~0xFFFu) | (pc & 0xFFF) }, out _),
+            pc => Cache.Contains(k0 with { VirtualPc = pc, PhysicalPc = (k0.PhysicalPc & ~0xFFFu) | (pc & 0xFFF) }),
             pc => _interpreter.Cache.WasDecoded((k0.PhysicalPc & ~0xFFFu) | (pc & 0xFFF)));
         uint entry = key.VirtualPc;
         bool instrumented = _context.Profile is not null;
