@@ -1,3 +1,4 @@
+using Hypervisor.Memory;
 using Hypervisor.Isa;
 using System.Collections.Concurrent;
 using System.Reflection.Emit;
@@ -30,6 +31,22 @@ public sealed class RegionSignature : IEquatable<RegionSignature>
     }
 
     public uint EntryPc { get; }
+
+    /// <summary>
+    /// Whether guest memory still holds this region's words, reading each pc's offset within
+    /// <paramref name="physicalPage"/> (regions stay within one page).
+    /// </summary>
+    public bool MatchesMemory(GuestRam ram, uint physicalPage)
+    {
+        for (int i = 0; i < _pcsAndWords.Length; i += 2)
+        {
+            if (ram.Read(physicalPage + (_pcsAndWords[i] & 0xFFF) - ram.Base, 4) != _pcsAndWords[i + 1])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /// <summary>Compiled with profiling counters (a different method from the plain one).</summary>
     public bool Instrumented { get; }

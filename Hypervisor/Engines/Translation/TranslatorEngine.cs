@@ -257,11 +257,23 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
             _heat.Remove(key);
             return null; // PMP splits this page: check every fetch on the interpreter
         }
-        if (BackgroundCompilation && _pending.TryGetValue(key, out RegionSignature? queued) && !_compiledCode.IsReady(queued))
+        RegionSignature? queued = null;
+        if (BackgroundCompilation && _pending.TryGetValue(key, out queued) && !_compiledCode.IsReady(queued))
         {
             return null; // still compiling: keep interpreting
         }
         long startTicks = Stopwatch.GetTimestamp();
+        if (BackgroundCompilation && queued is not null && queued.MatchesMemory(_bus.Ram, key.PhysicalPc & ~0xFFFu) &&
+            _compiledCode.TryGetReady(queued, out CompiledRegion ready))
+        {
+            // The region queued earlier is compiled and its code unchanged in memory: take it as
+            // it is. Decoding again would give a different region whenever other regions were
+            // made meanwhile (a region stops where another starts), and queue that one instead.
+            _pending.Remove(key);
+            Cache.Statistics.JitTicks += ready.JitTicks;
+            Cache.Statistics.EmitTicks += ready.EmitTicks;
+            return Bind(ready, key, startTicks, compiledNow: false);
+        }
         BlockKey k0 = key;
         BlockDecoder.Decode(_bus.Ram, key.VirtualPc, key.PhysicalPc, MaxBlockLength, _trace,
             pc => Cache.Contains(k0 with { VirtualPc = pc, PhysicalPc = (k0.PhysicalPc & ~0xFFFu) | (pc & 0xFFF) }),
@@ -290,6 +302,12 @@ public sealed class TranslatorEngine : ExecutionEngineBase, Profiling.IProfiling
         {
             region = _compiledCode.GetOrCompile(signature, () => BlockCompiler.Compile(entry, _trace, Cache.Statistics, instrumented), out compiledNow);
         }
+        return Bind(region, key, startTicks, compiledNow);
+    }
+
+    /// <summary>Binds a compiled region to this VM as the block for <paramref name="key"/> and caches it.</summary>
+    private TranslatedBlock Bind(CompiledRegion region, in BlockKey key, long startTicks, bool compiledNow)
+    {
         _heat.Remove(key);
         long jitStart = Stopwatch.GetTimestamp();
         TranslatedBlock block = BlockCompiler.Instantiate(region, key, _context);
