@@ -47,10 +47,11 @@ public static class BlockDecoder
             if (i.Op == Opcode.Jal)
             {
                 Visit(pc + (uint)i.Imm, pc);
-                if (i.Rd != 0)
+                if (i.Rd != 0 && seen.Contains(pc + (uint)i.Imm))
                 {
-                    // A call inside the page: its return point joins the region too, reached from
-                    // the callee's return through a compare (BlockCompiler's return prediction).
+                    // A call into this region: its return point joins the region too, reached from
+                    // the callee's return through a compare (BlockCompiler's return prediction). A
+                    // callee elsewhere returns through the dispatcher, to a region of its own.
                     Visit(pc + 4, pc);
                 }
                 continue;
