@@ -49,7 +49,7 @@ internal static class BenchGuests
         return p.Words;
     }
 
-    /// <summary>Two blocks that call each other through JAL/JALR, so every pass goes through dispatch.</summary>
+    /// <summary>A loop calling a function on the same page through JAL/JALR: the translator keeps the call and the return inside one region (return prediction).</summary>
     public static IReadOnlyList<uint> CallReturnLoop()
     {
         var p = new ProgramBuilder();
@@ -58,6 +58,28 @@ internal static class BenchGuests
         p.Emit(Opcode.Jal, 1, imm: 12);                  // call f
         p.Emit(Opcode.Addi, 6, 6, imm: 1);
         p.Emit(Opcode.Jal, 0, imm: (int)(top - p.Here)); // loop
+        p.Emit(Opcode.Xor, 7, 7, 5);                     // f:
+        p.Emit(Opcode.Jalr, 0, 1, imm: 0);               // ret
+        return p.Words;
+    }
+
+    /// <summary>
+    /// The same loop with the function on the next page, so every call and every return is a
+    /// transfer between translated regions (a chained static exit, then the jump cache).
+    /// </summary>
+    public static IReadOnlyList<uint> CallFarLoop()
+    {
+        const int FarAway = 1024; // words: f starts on the next page
+        var p = new ProgramBuilder();
+        uint top = p.Here;
+        p.Emit(Opcode.Addi, 5, 5, imm: 1);
+        p.Emit(Opcode.Jal, 1, imm: (FarAway - 1) * 4);  // call f
+        p.Emit(Opcode.Addi, 6, 6, imm: 1);
+        p.Emit(Opcode.Jal, 0, imm: (int)(top - p.Here)); // loop
+        while (p.Words.Count < FarAway)
+        {
+            p.Emit(Opcode.Nop);
+        }
         p.Emit(Opcode.Xor, 7, 7, 5);                     // f:
         p.Emit(Opcode.Jalr, 0, 1, imm: 0);               // ret
         return p.Words;

@@ -4,8 +4,8 @@ using Hypervisor.Machine;
 namespace Hypervisor.Benchmarks;
 
 /// <summary>
-/// Engine hot paths on tiny guests: straight ALU code, memory access through the TLB, and block
-/// dispatch (call/return through JAL/JALR). Each invocation runs one million guest instructions,
+/// Engine hot paths on tiny guests: straight ALU code, memory access through the TLB, calls and
+/// returns within a page (inside one translated region) and across pages (transfers between regions). Each invocation runs one million guest instructions,
 /// after a warm-up slice that has translated the code.
 /// </summary>
 public class EngineBenchmarks
@@ -16,7 +16,7 @@ public class EngineBenchmarks
     [Params(EngineKind.Interpreter, EngineKind.BinaryTranslator)]
     public EngineKind Engine { get; set; }
 
-    [Params("alu", "memory", "call-return")]
+    [Params("alu", "memory", "call-return", "call-far")]
     public string Workload { get; set; } = "alu";
 
     [GlobalSetup]
@@ -26,7 +26,8 @@ public class EngineBenchmarks
         {
             "alu" => BenchGuests.AluLoop(24),
             "memory" => BenchGuests.MemoryLoop(),
-            _ => BenchGuests.CallReturnLoop(),
+            "call-return" => BenchGuests.CallReturnLoop(),
+            _ => BenchGuests.CallFarLoop(),
         };
         _vm = BenchGuests.Build(words, Engine);
         _vm.RunSlice(Instructions);
