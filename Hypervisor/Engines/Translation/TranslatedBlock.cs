@@ -53,9 +53,9 @@ public sealed class BlockExitLink
 }
 
 /// <summary>
-/// One guest block compiled to a .NET delegate: a trace that follows fall-through paths past
-/// conditional branches (each taken branch is a side exit) and jumps within the page, so blocks
-/// are longer than basic blocks and dispatch is rarer.
+/// One guest block compiled to a .NET delegate: a region of code within one page (see
+/// <see cref="BlockDecoder"/>) — loops, if/else bodies, calls and their returns inside it — so
+/// blocks are much longer than basic blocks and dispatch is rarer.
 /// </summary>
 public sealed class TranslatedBlock
 {
