@@ -3,6 +3,7 @@
    access; an ECALL from S or U returns to M at probe_resume (run_in_s); any
    other trap and every interrupt goes to hv_default_trap, which fails the guest.
    Written for this project. */
+#include "callee_saved.h"
     .file "probe.S"            /* else ld names the temporary object in .symtab */
     .option norvc
 
@@ -94,13 +95,7 @@ probe_end:
     .balign 4
     .globl run_in_s
 run_in_s:
-    addi sp, sp, -64
-    sw   ra, 0(sp)
-    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
-    sw   s\r, (4+\r*4)(sp)
-    .endr
-    sw   gp, 52(sp)
-    sw   tp, 56(sp)
+    SAVE_CALLEE_SAVED
     la   t0, probe_msp
     sw   sp, 0(t0)
     la   t0, 1f
@@ -118,13 +113,7 @@ s_exit:
     ecall
 1:  la   t0, probe_msp
     lw   sp, 0(t0)
-    lw   ra, 0(sp)
-    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
-    lw   s\r, (4+\r*4)(sp)
-    .endr
-    lw   gp, 52(sp)
-    lw   tp, 56(sp)
-    addi sp, sp, 64
+    RESTORE_CALLEE_SAVED
     ret
 
 /* uint32_t probe_ram_end(from): loads in 4 KiB steps from `from` until one faults. */

@@ -3,6 +3,7 @@
    recognises) -- a setjmp/longjmp across privilege levels. */
     .file "entry.S"            /* else ld names the temporary object in .symtab */
 #include "priv.h"
+#include "callee_saved.h"
 
     .option norvc
 
@@ -43,13 +44,7 @@ m_resume:
     lw a0, 40(sp)
     la t0, run_saved_sp
     lw sp, 0(t0)
-    lw ra, 0(sp)
-    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
-    lw s\r, (4+\r*4)(sp)
-    .endr
-    lw gp, 52(sp)
-    lw tp, 56(sp)
-    addi sp, sp, 64
+    RESTORE_CALLEE_SAVED
     ret
 
     .balign 4
@@ -106,13 +101,7 @@ s_vec_\n:
     .balign 4
     .globl run_mode
 run_mode:
-    addi sp, sp, -64
-    sw ra, 0(sp)
-    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
-    sw s\r, (4+\r*4)(sp)
-    .endr
-    sw gp, 52(sp)
-    sw tp, 56(sp)
+    SAVE_CALLEE_SAVED
     la t0, run_saved_sp
     sw sp, 0(t0)
     li t0, 0x1800

@@ -1,6 +1,7 @@
 /* Code that guests/smc/main.c patches, copies and calls. Every label named *_insn marks an
    instruction word that main.c rewrites; the functions are short and position-independent
    where they get copied. Written for this project. */
+#include "callee_saved.h"
     .file "code.S"             /* else ld names the temporary object in .symtab */
     .option norvc
     .option norelax
@@ -158,13 +159,7 @@ smc_e_insn:
     .balign 4
     .globl smc_run_s, smc_s_return
 smc_run_s:
-    addi sp, sp, -64
-    sw   ra, 0(sp)
-    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
-    sw   s\r, (4+\r*4)(sp)
-    .endr
-    sw   gp, 52(sp)
-    sw   tp, 56(sp)
+    SAVE_CALLEE_SAVED
     la   t0, smc_saved_sp
     sw   sp, 0(t0)
     la   t0, smc_m_trap
@@ -189,13 +184,7 @@ smc_m_trap:
     lw   sp, 0(t0)
     la   t0, hv_default_trap
     csrw mtvec, t0
-    lw   ra, 0(sp)
-    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
-    lw   s\r, (4+\r*4)(sp)
-    .endr
-    lw   gp, 52(sp)
-    lw   tp, 56(sp)
-    addi sp, sp, 64
+    RESTORE_CALLEE_SAVED
     ret
 1:  j    hv_default_trap
 

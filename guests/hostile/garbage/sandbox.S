@@ -1,6 +1,7 @@
 /* hostile-garbage: run one word in a sandbox. sb_enter(pc, mstatus) loads x1..x31 from sb_in,
    sets mstatus (MPP picks U or S), MRETs to pc and comes back when the sandbox traps --
    whatever the cause -- with x1..x31, mcause and mepc in sb_out. Written for this project. */
+#include "callee_saved.h"
     .file "sandbox.S"          /* else ld names the temporary object in .symtab */
     .option norvc
 
@@ -8,13 +9,7 @@
     .balign 4
     .globl sb_enter
 sb_enter:
-    addi sp, sp, -64
-    sw   ra, 0(sp)
-    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
-    sw   s\r, (4+\r*4)(sp)
-    .endr
-    sw   gp, 52(sp)
-    sw   tp, 56(sp)
+    SAVE_CALLEE_SAVED
     la   t0, sb_msp
     sw   sp, 0(t0)
     la   t0, sb_trap
@@ -44,13 +39,7 @@ sb_trap:
     sw   x1, 132(x31)
     la   t0, sb_msp
     lw   sp, 0(t0)
-    lw   ra, 0(sp)
-    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
-    lw   s\r, (4+\r*4)(sp)
-    .endr
-    lw   gp, 52(sp)
-    lw   tp, 56(sp)
-    addi sp, sp, 64
+    RESTORE_CALLEE_SAVED
     ret
 
     .bss

@@ -3,6 +3,7 @@
    ECALL after a successful access, or the access's own fault -- comes back to pt_run's caller
    with mcause, mepc, mtval and a0 in pt_result. The probe stubs sit on their own page.
    Written for this project. */
+#include "callee_saved.h"
     .file "pt.S"               /* else ld names the temporary object in .symtab */
     .option norvc
 
@@ -10,13 +11,7 @@
     .balign 4
     .globl pt_run
 pt_run:
-    addi sp, sp, -64
-    sw   ra, 0(sp)
-    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
-    sw   s\r, (4+\r*4)(sp)
-    .endr
-    sw   gp, 52(sp)
-    sw   tp, 56(sp)
+    SAVE_CALLEE_SAVED
     la   t0, pt_msp
     sw   sp, 0(t0)
     la   t0, pt_trap
@@ -41,13 +36,7 @@ pt_trap:
     lw   sp, 0(t0)
     la   t0, hv_default_trap
     csrw mtvec, t0
-    lw   ra, 0(sp)
-    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
-    lw   s\r, (4+\r*4)(sp)
-    .endr
-    lw   gp, 52(sp)
-    lw   tp, 56(sp)
-    addi sp, sp, 64
+    RESTORE_CALLEE_SAVED
     ret
 
 /* The stubs: one access, then ECALL. */
